@@ -1,0 +1,1 @@
+"""deis-database: see DESIGN.md §2. Not built yet; its entry point says so."""

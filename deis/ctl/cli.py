@@ -1,0 +1,246 @@
+"""The ``deisctl`` command line (Deis v1 vocabulary, local mode).
+
+Typical first run on one host::
+
+    deisctl config platform set domain=deis.localhost
+    deisctl install platform
+    deisctl start platform
+    deisctl status
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from deis import PLATFORM_VERSION, keys
+from deis.ctl import components as catalogue
+from deis.ctl.paths import DEFAULT_DATA_DIR
+from deis.ctl.platform import Platform, Status
+from deis.errors import DeisError
+
+#: Settings whose value is a file path; the file's content is stored (v1).
+FILE_SETTINGS = {
+    ("platform", "sshPrivateKey"): "base64",
+    ("router", "sslCert"): "text",
+    ("router", "sslKey"): "text",
+    ("router", "sslDhparam"): "text",
+}
+
+TARGETS_HELP = "Targets: 'platform' (every built component, the default) or component names."
+
+
+class DeisctlError(click.ClickException):
+    """A deisctl failure: printed as one line, exit status 1."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+pass_platform = click.make_pass_decorator(Platform, ensure=True)
+
+
+def _run(action, *args):
+    """Call ``action``, turning our errors into one-line CLI errors."""
+    try:
+        return action(*args)
+    except DeisError as exc:
+        raise DeisctlError(str(exc)) from exc
+
+
+def _components(targets: tuple[str, ...]):
+    return _run(catalogue.resolve, targets)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(PLATFORM_VERSION, prog_name="deisctl")
+@click.option(
+    "--data-dir", envvar="DEIS_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True,
+    help="Where platform state lives (env DEIS_DATA_DIR).",
+)
+@click.pass_context
+def main(ctx: click.Context, data_dir: str) -> None:
+    """Install, start, stop and inspect the Deis platform on this host.
+
+    Components run as supervised host processes, started in order
+    (infrastructure, store, logging, control plane, data plane, router) and
+    stopped in reverse. Ports: DEIS_ETCD (etcd endpoint, default
+    http://127.0.0.1:2379), DEIS_ETCD_PEER_PORT (2380), DEIS_REDIS_PORT (6379),
+    DOCKER_HOST (unix:///var/run/docker.sock).
+
+    \b
+    First run:
+      deisctl config platform set domain=deis.localhost
+      deisctl install platform
+      deisctl start platform
+    """
+    os.environ["DEIS_DATA_DIR"] = str(Path(data_dir).absolute())
+    ctx.obj = Platform(echo=click.echo)
+
+
+@main.command()
+@click.argument("target", type=click.Choice(sorted(catalogue.CONFIG_TARGETS)), metavar="TARGET")
+@click.argument("action", type=click.Choice(["get", "set", "rm"]))
+@click.argument("pairs", nargs=-1, required=True, metavar="KEY[=VALUE]...")
+@pass_platform
+def config(platform: Platform, target: str, action: str, pairs: tuple[str, ...]) -> None:
+    """Get, set or remove settings of a component (stored at /deis/TARGET/KEY).
+
+    \b
+    Examples:
+      deisctl config platform set domain=deis.localhost
+      deisctl config platform set sshPrivateKey=~/.ssh/deis   (stores the file)
+      deisctl config router get bodySize
+      deisctl config controller rm registrationMode
+    """
+    _run(platform.ensure_etcd)
+    etcd = platform.etcd()
+    for pair in pairs:
+        if action == "set":
+            name, separator, value = pair.partition("=")
+            if not separator or not name:
+                raise click.UsageError(
+                    f"{pair!r} is not KEY=VALUE; e.g. 'deisctl config platform set domain=example.com'"
+                )
+            value = _setting_value(target, name, value)
+            _run(etcd.put, keys.component(target, name), value)
+            click.echo(f"{name}: {value if (target, name) not in FILE_SETTINGS else '(file stored)'}")
+        elif action == "get":
+            value = _run(etcd.get, keys.component(target, pair))
+            if value is None:
+                raise DeisctlError(
+                    f"{target} setting {pair!r} is not set; set it with 'deisctl config {target} set {pair}=<value>'"
+                )
+            click.echo(value)
+        else:
+            _run(etcd.delete, keys.component(target, pair))
+            click.echo(f"{pair}: removed")
+
+
+def _setting_value(target: str, name: str, value: str) -> str:
+    encoding = FILE_SETTINGS.get((target, name))
+    if encoding is None:
+        return value
+    path = Path(value).expanduser()
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise DeisctlError(f"{target} {name} takes a file path; cannot read {str(path)!r}: {exc.strerror}") from exc
+    return base64.b64encode(content).decode() if encoding == "base64" else content.decode()
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@pass_platform
+def install(platform: Platform, targets: tuple[str, ...]) -> None:
+    """Install components: their Debian packages and supervised programs.
+
+    'install platform' needs the platform domain set first, as in Deis v1.
+    """
+    chosen = _components(targets)
+    if not targets or "platform" in targets:
+        _run(platform.require_domain)
+        if platform.etcd().get(keys.platform("sshPrivateKey")) is None:
+            click.echo(
+                "warning: no platform sshPrivateKey; 'deis run' will be unavailable. "
+                "Set one with 'deisctl config platform set sshPrivateKey=<path>'", err=True,
+            )
+    _run(platform.install, chosen)
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@pass_platform
+def uninstall(platform: Platform, targets: tuple[str, ...]) -> None:
+    """Stop and uninstall components (their data stays on disk)."""
+    _run(platform.uninstall, _components(targets))
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@pass_platform
+def start(platform: Platform, targets: tuple[str, ...]) -> None:
+    """Start components in order, waiting until each serves.
+
+    If one fails, the ones this command started are stopped again.
+    """
+    _run(platform.start, _components(targets))
+    if not targets or "platform" in targets:
+        click.echo("The platform is up. Please set up an administrative account. See 'deis help register'")
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@pass_platform
+def stop(platform: Platform, targets: tuple[str, ...]) -> None:
+    """Stop components in reverse order."""
+    _run(platform.stop, _components(targets))
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@pass_platform
+def restart(platform: Platform, targets: tuple[str, ...]) -> None:
+    """Stop, then start components."""
+    chosen = _components(targets)
+    _run(platform.stop, chosen)
+    _run(platform.start, chosen)
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@pass_platform
+def status(platform: Platform, targets: tuple[str, ...]) -> None:
+    """Show each component's state, pid, uptime and automatic restarts."""
+    if targets and "platform" not in targets:
+        chosen = [_run(catalogue.get, name) for name in targets]
+    else:
+        chosen = list(catalogue.COMPONENTS)
+    rows = _run(platform.status, chosen)
+    click.echo(format_status(rows))
+
+
+def format_status(rows: list[Status]) -> str:
+    """Render status rows as an aligned table (pure)."""
+    table = [("COMPONENT", "STATE", "PID", "UPTIME", "RESTARTS", "NOTE")]
+    for row in rows:
+        table.append((
+            row.name,
+            row.state,
+            str(row.pid) if row.pid else "-",
+            _duration(row.uptime) if row.uptime is not None else "-",
+            str(row.restarts) if row.restarts is not None else "-",
+            row.note,
+        ))
+    widths = [max(len(line[i]) for line in table) for i in range(5)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line[:5])) + "  " + line[5]
+        for line in table
+    ).rstrip()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+@main.command()
+@click.argument("component")
+@click.option("-n", "--lines", default=100, show_default=True, help="How many recent lines to show.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until interrupted.")
+@pass_platform
+def journal(platform: Platform, component: str, lines: int, follow: bool) -> None:
+    """Print a component's log (its standard output and error)."""
+    name = component if component == "supervisord" else _run(catalogue.get, component).name
+    path = platform.paths.logs / f"{name}.log"
+    if not path.exists():
+        raise DeisctlError(f"{name} has no journal yet at {path}; has it been started? See 'deisctl status'")
+    argv = ["tail", "-n", str(lines)] + (["-F"] if follow else []) + [str(path)]
+    sys.stdout.flush()
+    os.execvp("tail", argv)

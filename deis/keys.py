@@ -1,0 +1,80 @@
+"""Every etcd key path of the platform, in one place.
+
+Components never spell a ``/deis/`` path themselves: they call these functions,
+so the key map of DESIGN.md §3 lives here and nowhere else (a test fails when a
+``/deis/`` literal appears outside this module).
+"""
+
+ROOT = "/deis/"
+
+
+def component(name: str, setting: str = "") -> str:
+    """Return ``/deis/<component>/`` or ``/deis/<component>/<setting>``."""
+    return f"{ROOT}{name}/{setting}"
+
+
+def host(name: str) -> str:
+    """Return the leased key a component announces its host on."""
+    return component(name, "host")
+
+
+def port(name: str) -> str:
+    """Return the leased key a component announces its port on."""
+    return component(name, "port")
+
+
+def platform(setting: str = "") -> str:
+    """Return ``/deis/platform/<setting>`` (``domain``, ``sshPrivateKey``, …)."""
+    return component("platform", setting)
+
+
+def services(app: str = "") -> str:
+    """Return the prefix of an app's routable containers (or of all apps)."""
+    return f"{ROOT}services/{app}/" if app else f"{ROOT}services/"
+
+
+def service(app: str, container: str) -> str:
+    """Return the key a publisher writes ``ip:port`` of one container to."""
+    return f"{services(app)}{container}"
+
+
+def domains() -> str:
+    """Return the prefix of custom domains."""
+    return f"{ROOT}domains/"
+
+
+def domain(name: str) -> str:
+    """Return the key mapping a custom domain to its app."""
+    return f"{domains()}{name}"
+
+
+def certs() -> str:
+    """Return the prefix of TLS certificates."""
+    return f"{ROOT}certs/"
+
+
+def cert(common_name: str, part: str) -> str:
+    """Return ``/deis/certs/<cn>/cert`` or ``/key``."""
+    return f"{certs()}{common_name}/{part}"
+
+
+def app_config(app: str, key: str = "") -> str:
+    """Return the key of a router/publisher-relevant config value (lower-cased)."""
+    return f"{ROOT}config/{app}/{key.lower()}"
+
+
+def router_host(host_name: str) -> str:
+    """Return the key a router records its applied etcd revision under."""
+    return component("router", f"hosts/{host_name}")
+
+
+def lock(name: str) -> str:
+    """Return the key of a platform-wide lock."""
+    return f"{ROOT}locks/{name}"
+
+
+def relative(key: str, prefix: str) -> str:
+    """Return ``key`` with ``prefix`` removed (``ValueError`` if it lacks it)."""
+    if not key.startswith(prefix):
+        raise ValueError(f"{key!r} is not under {prefix!r}")
+    return key[len(prefix):]

@@ -1,0 +1,1 @@
+"""deis-publisher: see DESIGN.md §2. Not built yet; its entry point says so."""

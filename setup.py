@@ -1,0 +1,42 @@
+"""Deis in Python: a Heroku-style platform re-created from Deis v1."""
+
+from setuptools import find_packages, setup
+
+COMPONENTS = (
+    "builder", "controller", "database", "logger", "logspout",
+    "publisher", "registry", "router", "store",
+)
+
+setup(
+    name="deis",
+    version="1.13.4",
+    description="A Heroku-style platform: git push, Docker, etcd, nginx (Deis v1 re-created)",
+    python_requires=">=3.11",
+    packages=find_packages(include=["deis", "deis.*", *[f"{c}*" for c in COMPONENTS]]),
+    package_data={"deis.ctl": ["templates/*.j2"]},
+    install_requires=[
+        "click>=8.1",
+        "requests>=2.31",
+        "etcd3gw>=2.4",
+        "supervisor>=4.2",
+        "psutil>=5.9",
+        "jinja2>=3.1",
+        "docker>=7.0",
+        "flask>=3.0",
+        "sqlalchemy>=2.0",
+        "alembic>=1.13",
+        "psycopg2-binary>=2.9",
+        "argon2-cffi>=23.1",
+        "gunicorn>=22.0",
+    ],
+    extras_require={
+        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "ruff>=0.4"],
+    },
+    entry_points={
+        "console_scripts": [
+            "deis = deis.cli:main",
+            "deisctl = deis.ctl.cli:main",
+            *[f"deis-{c} = {c}.__main__:main" for c in COMPONENTS],
+        ],
+    },
+)

@@ -1,0 +1,62 @@
+"""Shared fixtures: real etcd, PostgreSQL and Docker, started once per session.
+
+Tests under ``tests/unit`` are marked ``unit`` and need no service; tests under
+``tests/integration`` and ``tests/e2e`` are marked accordingly and use the
+session fixtures below (see ``tests/services.py`` for how each is found or
+started).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deis import keys
+from deis.etcd import Etcd
+from tests import services
+
+_TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by its folder: unit, integration or e2e."""
+    for item in items:
+        relative = Path(item.fspath).relative_to(_TESTS)
+        if relative.parts[0] in {"unit", "integration", "e2e"}:
+            item.add_marker(relative.parts[0])
+
+
+@pytest.fixture(scope="session")
+def etcd_endpoint():
+    """The URL of a real etcd for the whole session."""
+    with services.running_etcd() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def etcd(etcd_endpoint):
+    """A client of the session's etcd, with ``/deis/`` emptied before the test."""
+    client = Etcd(etcd_endpoint)
+    client.delete_prefix(keys.ROOT)
+    return client
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A URL of a real, empty PostgreSQL database ``deis`` for the session."""
+    with services.running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    """A client of a real Docker engine (started for the session if none answers)."""
+    with services.running_docker() as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client):
+    """The name of a tiny local busybox image, made with ``docker import``."""
+    return services.ensure_base_image(docker_client)

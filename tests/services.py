@@ -1,0 +1,170 @@
+"""Real services for integration tests: etcd, PostgreSQL, the Docker engine.
+
+Each helper reuses a service that already answers (named by an environment
+variable, or Docker's standard socket) and otherwise starts a throwaway one in
+a temporary directory on free loopback ports, and stops it afterwards. No
+mocks: tests talk to the real thing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import io
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+
+from deis.ctl import infrastructure as infra
+from deis.ctl.paths import Paths
+from deis.etcd import Etcd
+
+BASE_IMAGE = "deis-test/busybox:latest"
+BUSYBOX_APPLETS = ("sh", "cat", "echo", "env", "sleep", "ls", "nc", "httpd", "wget", "true", "false", "kill")
+
+
+def free_port() -> int:
+    """Return a loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout} s")
+        time.sleep(interval)
+
+
+@contextlib.contextmanager
+def running_etcd() -> Iterator[str]:
+    """Yield the endpoint of an etcd: ``DEIS_TEST_ETCD`` if it answers, else a throwaway one."""
+    reused = os.environ.get("DEIS_TEST_ETCD")
+    if reused and Etcd(reused, timeout=1).healthy():
+        yield reused
+        return
+    with tempfile.TemporaryDirectory(prefix="deis-test-etcd-") as tmp:
+        client, peer = free_port(), free_port()
+        environ = {"DEIS_ETCD": f"http://127.0.0.1:{client}", "DEIS_ETCD_PEER_PORT": str(peer)}
+        program = infra.etcd_program(Paths(Path(tmp)), environ)
+        log = open(Path(tmp) / "etcd.log", "wb")
+        process = subprocess.Popen(program.argv, stdout=log, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, **program.environment))
+        try:
+            wait_until(lambda: infra.etcd_ready(environ), 20, what="etcd answering")
+            yield environ["DEIS_ETCD"]
+        finally:
+            process.terminate()
+            process.wait(10)
+            log.close()
+
+
+def _postgres_bin(name: str) -> str:
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if not found:
+        raise RuntimeError(f"PostgreSQL's {name} is missing: apt-get install postgresql (script/test does)")
+    return found
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[str]:
+    """Yield a PostgreSQL URL: ``DEIS_TEST_DATABASE_URL`` if set, else a throwaway cluster.
+
+    The throwaway cluster is made with ``initdb`` and run with ``pg_ctl`` as the
+    ``postgres`` system user (PostgreSQL refuses to run as root), listening on a
+    free loopback port, with a database and role ``deis``.
+    """
+    reused = os.environ.get("DEIS_TEST_DATABASE_URL")
+    if reused:
+        yield reused
+        return
+    tmp = tempfile.mkdtemp(prefix="deis-test-pg-")
+    user = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+    if user:
+        os.chown(tmp, user.pw_uid, user.pw_gid)
+    as_user = ["runuser", "-u", "postgres", "--"] if user else []
+    data, port = f"{tmp}/data", free_port()
+    subprocess.run([*as_user, _postgres_bin("initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"],
+                   check=True, capture_output=True)
+    options = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*as_user, _postgres_bin("pg_ctl"), "-D", data, "-o", options, "-l", f"{tmp}/pg.log", "-w", "start"],
+                   check=True, capture_output=True)
+    try:
+        for sql in ("CREATE ROLE deis LOGIN PASSWORD 'deis'", "CREATE DATABASE deis OWNER deis"):
+            subprocess.run([_postgres_bin("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c", sql],
+                           check=True, capture_output=True)
+        yield f"postgresql://deis:deis@127.0.0.1:{port}/deis"
+    finally:
+        subprocess.run([*as_user, _postgres_bin("pg_ctl"), "-D", data, "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_docker() -> Iterator[docker.DockerClient]:
+    """Yield a Docker client: the engine that answers, or one started for the tests.
+
+    A started engine uses deisctl's own command line with its data under
+    ``/var/lib/deis-test`` (kept between runs, so images are reused) and is
+    stopped afterwards.
+    """
+    environ = dict(os.environ)
+    process = None
+    if not infra.docker_ready(environ):
+        paths = Paths(Path(os.environ.get("DEIS_TEST_DATA_DIR", "/var/lib/deis-test")))
+        paths.ensure()
+        program = infra.docker_program(paths, environ)
+        log = open(paths.logs / "docker.log", "ab")
+        process = subprocess.Popen(program.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(lambda: infra.docker_ready(environ) or process.poll() is not None, 60, what="dockerd answering")
+        if process.poll() is not None:
+            raise RuntimeError(f"dockerd exited; see {paths.logs / 'docker.log'}")
+    client = docker.DockerClient(base_url=infra.docker_host(environ), timeout=120)
+    try:
+        yield client
+    finally:
+        client.close()
+        if process is not None:
+            process.terminate()
+            process.wait(60)
+
+
+def busybox_tarball(busybox: str = "/bin/busybox") -> bytes:
+    """Return a root filesystem tarball holding busybox and its applet links."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for folder in ("bin", "tmp", "etc"):
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode = tarfile.DIRTYPE, 0o1777 if folder == "tmp" else 0o755
+            tar.addfile(info)
+        tar.add(busybox, arcname="bin/busybox")
+        for applet in BUSYBOX_APPLETS:
+            link = tarfile.TarInfo(f"bin/{applet}")
+            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+            tar.addfile(link)
+    return buffer.getvalue()
+
+
+def ensure_base_image(client: docker.DockerClient) -> str:
+    """Make the tiny local base image (``docker import`` of busybox-static) once."""
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        client.images.get(BASE_IMAGE)
+        return BASE_IMAGE
+    repository, tag = BASE_IMAGE.split(":")
+    client.api.import_image_from_data(busybox_tarball(), repository=repository, tag=tag,
+                                      changes=["ENV PATH=/bin", 'CMD ["sh"]'])
+    return BASE_IMAGE

@@ -1,0 +1,24 @@
+from deis.ctl.cli import format_status
+from deis.ctl.platform import Status
+from deis.ctl.restarts import count
+
+
+def test_status_table_shows_state_pid_uptime_restarts():
+    table = format_status([
+        Status("etcd", "running", 1234, 3723.9, 2),
+        Status("controller", "not built", note="arrives with issue #3"),
+    ]).splitlines()
+    assert table[0].split() == ["COMPONENT", "STATE", "PID", "UPTIME", "RESTARTS", "NOTE"]
+    assert table[1].split() == ["etcd", "running", "1234", "1:02:03", "2"]
+    assert table[2].split()[:2] == ["controller", "not"]
+    assert table[2].endswith("arrives with issue #3")
+
+
+def test_automatic_restarts_count_up_and_a_manual_start_resets():
+    counts = count({}, "etcd", "STOPPED")
+    assert counts == {"etcd": 0}
+    counts = count(counts, "etcd", "EXITED")
+    counts = count(counts, "etcd", "BACKOFF")
+    assert counts == {"etcd": 2}
+    assert count(counts, "etcd", "STOPPED") == {"etcd": 0}
+    assert count(counts, "redis", "EXITED") == {"etcd": 2, "redis": 1}

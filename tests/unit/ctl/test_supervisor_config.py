@@ -1,0 +1,45 @@
+import configparser
+import shlex
+from pathlib import Path
+
+from deis.ctl.infrastructure import Program
+from deis.ctl.paths import Paths
+from deis.ctl.supervisor import render_program, render_supervisord
+
+PATHS = Paths(Path("/data"))
+
+
+def parse(text):
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    return parser
+
+
+def test_program_section_restarts_with_backoff_and_logs_to_its_journal():
+    section = parse(render_program("etcd", Program(["/usr/bin/etcd", "--name", "deis"]), PATHS, {}))["program:etcd"]
+    assert shlex.split(section["command"]) == ["/usr/bin/etcd", "--name", "deis"]
+    assert section["autorestart"] == "true"
+    assert int(section["startretries"]) > 1
+    assert section["autostart"] == "false"
+    assert section["stdout_logfile"] == "/data/logs/etcd.log"
+    assert section["redirect_stderr"] == "true"
+    assert section["stopasgroup"] == "true"
+
+
+def test_program_environment_passes_deis_settings_and_escapes_percent():
+    environ = {"DEIS_ETCD": "http://127.0.0.1:2379", "SECRET_TOKEN": "nope", "DEIS_X": "50%"}
+    text = render_program("redis", Program(["redis-server", "--x", "a%b"]), PATHS, environ)
+    section = parse(text)["program:redis"]
+    assert 'DEIS_ETCD="http://127.0.0.1:2379"' in section["environment"]
+    assert 'DEIS_DATA_DIR="/data"' in section["environment"]
+    assert 'DEIS_X="50%%"' in section["environment"]
+    assert "SECRET_TOKEN" not in section["environment"]
+    assert "a%%b" in section["command"]
+
+
+def test_supervisord_conf_keeps_its_socket_and_programs_in_the_data_dir():
+    parser = parse(render_supervisord(PATHS))
+    assert parser["unix_http_server"]["file"] == "/data/run/supervisor.sock"
+    assert parser["unix_http_server"]["chmod"] == "0700"
+    assert parser["include"]["files"] == "/data/supervisor/programs/*.conf"
+    assert "deis.ctl.restarts /data/run/restarts.json" in parser["eventlistener:deis-restarts"]["command"]

@@ -1,0 +1,73 @@
+import random
+
+import pytest
+
+from deis import naming
+from deis.errors import ValidationError
+
+
+@pytest.mark.parametrize("app_id", ["myapp", "my-app-2", "a", "0", "x" * 64])
+def test_valid_app_ids_pass(app_id):
+    assert naming.validate_app_id(app_id) == app_id
+
+
+@pytest.mark.parametrize("app_id", ["MyApp", "my_app", "my.app", "", "app!", "a b", "ünï"])
+def test_app_ids_outside_the_alphabet_get_v1_message(app_id):
+    with pytest.raises(ValidationError, match=r"^App IDs can only contain \[a-z0-9-\]\.$"):
+        naming.validate_app_id(app_id)
+
+
+def test_app_id_longer_than_64_is_refused():
+    with pytest.raises(ValidationError, match="at most 64"):
+        naming.validate_app_id("x" * 65)
+
+
+def test_deis_is_reserved():
+    with pytest.raises(ValidationError, match="^deis is a reserved name.$"):
+        naming.validate_app_id("deis")
+
+
+def test_random_app_id_is_adjective_noun_and_valid():
+    app_id = naming.random_app_id(random.Random(7))
+    adjective, noun = app_id.split("-")
+    assert adjective and noun
+    assert naming.validate_app_id(app_id) == app_id
+
+
+def test_random_app_ids_vary():
+    rng = random.Random(1)
+    assert len({naming.random_app_id(rng) for _ in range(50)}) > 40
+
+
+def test_container_name_round_trips():
+    name = naming.container_name("myapp", 3, "web", 1)
+    assert name == "myapp_v3.web.1"
+    parsed = naming.parse_container_name(name)
+    assert parsed == naming.ContainerName("myapp", 3, "web", 1)
+    assert str(parsed) == name
+    assert parsed.process == "web.1"
+
+
+def test_parse_accepts_docker_leading_slash_and_dashed_names():
+    parsed = naming.parse_container_name("/my-app-2_v12.worker-high.10")
+    assert parsed == naming.ContainerName("my-app-2", 12, "worker-high", 10)
+
+
+@pytest.mark.parametrize(
+    "name", ["deis-controller", "myapp_v3.web", "myapp_3.web.1", "MyApp_v1.web.1", "myapp_v1.web.x"]
+)
+def test_parse_rejects_names_that_are_not_ours(name):
+    assert naming.parse_container_name(name) is None
+
+
+def test_only_web_and_cmd_are_routable():
+    assert naming.parse_container_name("a_v1.web.1").routable
+    assert naming.parse_container_name("a_v1.cmd.2").routable
+    assert not naming.parse_container_name("a_v1.worker.1").routable
+    assert not naming.parse_container_name("a_v1.run.1").routable
+
+
+@pytest.mark.parametrize("args", [("MyApp", 1, "web", 1), ("a", 0, "web", 1), ("a", 1, "web", 0), ("a", 1, "we.b", 1)])
+def test_container_name_refuses_bad_parts(args):
+    with pytest.raises(ValidationError):
+        naming.container_name(*args)
