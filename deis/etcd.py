@@ -358,3 +358,16 @@ class Lease:
                 self._grant()
                 for key, value in self._keys.items():
                     self.etcd.put(key, value, lease=self)
+
+
+def announce(etcd: Etcd, component: str, host: str, port: int, ttl: int = ANNOUNCE_TTL) -> Lease:
+    """Publish ``/deis/<component>/host`` and ``/port`` under a kept-alive lease.
+
+    Returns the entered :class:`Lease`; leaving it (``lease.__exit__`` or a
+    ``with`` block) withdraws the announcement at once, and a crash withdraws
+    it after ``ttl`` seconds.
+    """
+    lease = Lease(etcd, ttl).__enter__()
+    lease.put(keys.host(component), host)
+    lease.put(keys.port(component), str(port))
+    return lease

@@ -6,6 +6,7 @@ platform already running here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -68,8 +69,12 @@ def deisctl(tmp_path):
     yield ctl
     ctl("stop", "platform", check=False)
     for pid in ctl.supervised_pids():  # never leak processes into other tests
-        with __import__("contextlib").suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    # A killed dockerd leaves its data root bind-mounted; do not leak mounts either.
+    for partition in psutil.disk_partitions(all=True):
+        if partition.mountpoint.startswith(str(ctl.root)):
+            subprocess.run(["umount", "-l", partition.mountpoint], check=False)
 
 
 def test_install_platform_without_domain_refuses_and_leaves_nothing_running(deisctl):
@@ -123,6 +128,14 @@ def test_platform_start_status_kill_restart_and_stop(deisctl):
     assert infra.redis_ready(deisctl.environ) and infra.docker_ready(deisctl.environ)
 
     _kill_etcd_and_watch_recover(deisctl)
+
+    journal = deisctl("journal", "etcd", "-n", "3").stdout.splitlines()
+    assert len(journal) == 3 and any("etcd" in line or "raft" in line for line in journal)
+
+    redis_pid = deisctl.status()["redis"][1]
+    deisctl("restart", "redis")
+    assert deisctl.status()["redis"][0] == "running"
+    assert deisctl.status()["redis"][1] != redis_pid
 
     deisctl("stop", "platform")
     assert deisctl.supervised_pids() == []
@@ -197,3 +210,14 @@ def test_service_binary_that_cannot_start_is_reported_with_its_output(deisctl, t
     assert "redis failed to start" in result.stderr
     assert "FATAL: cannot open config" in result.stderr
     assert deisctl.supervised_pids() == []
+
+
+def test_installing_packages_without_root_says_so(tmp_path):
+    result = subprocess.run(
+        ["runuser", "-u", "nobody", "--", sys.executable, "-m", "deis.ctl.packages", "redis",
+         "--also", "deis-surely-not-installed"],
+        capture_output=True, text=True, cwd=Path(__file__).parents[2],
+    )
+    assert result.returncode == 1
+    assert "needs root" in result.stderr
+    assert "sudo apt-get install deis-surely-not-installed" in result.stderr

@@ -102,3 +102,13 @@ def test_watch_delivers_live_changes_and_stops_when_asked(etcd):
     worker.join(3)
     assert not worker.is_alive()
     assert seen[0].key == "/deis/services/a/a_v1.web.1"
+
+
+def test_announce_publishes_host_and_port_until_withdrawn(etcd):
+    from deis.etcd import announce
+
+    lease = announce(etcd, "controller", "10.1.2.3", 8000, ttl=5)
+    assert etcd.get("/deis/controller/host") == "10.1.2.3"
+    assert etcd.get("/deis/controller/port") == "8000"
+    lease.__exit__(None, None, None)
+    assert etcd.get("/deis/controller/host") is None

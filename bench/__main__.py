@@ -1,0 +1,5 @@
+"""``python -m bench`` runs every benchmark."""
+
+from bench import etcd_watch
+
+etcd_watch.main()
