@@ -1,0 +1,63 @@
+"""``/v1/apps/``: list, create, show, transfer, destroy."""
+
+from flask import Blueprint, Response, request
+
+from controller import serializers
+from controller.api import context
+from controller.api.responses import paginated, respond
+from controller.models import App
+from controller.services import apps
+
+blueprint = Blueprint("apps", __name__, url_prefix="/v1/apps")
+
+
+def serialize(app: App) -> dict:
+    """Return the v1 app object, with the platform domain in ``url``."""
+    return serializers.app(app, context.setting("platformDomain"))
+
+
+def reserved_names() -> frozenset[str]:
+    """Return the app ids nobody may take (the platform's own subdomain)."""
+    return frozenset({context.setting("subdomain")})
+
+
+@blueprint.route("/", methods=["GET"])
+def list_apps() -> Response:
+    """List the apps the caller owns or shares; admins see all (``deis apps``)."""
+    return paginated(apps.visible_apps(context.caller()), serialize)
+
+
+@blueprint.route("/", methods=["POST"])
+def create_app() -> Response:
+    """Create an app, named or randomly named (``deis create [<id>]``)."""
+    app = apps.create(context.session(), context.caller(), context.body(), reserved_names())
+    context.commit()
+    return respond(serialize(app), 201)
+
+
+@blueprint.route("/<app_id>/", methods=["GET"])
+def get_app(app_id: str) -> Response:
+    """Show an app (``deis info``)."""
+    app = apps.authorize(context.session(), context.caller(), app_id, request.method)
+    return respond(serialize(app))
+
+
+@blueprint.route("/<app_id>/", methods=["POST"])
+def update_app(app_id: str) -> Response:
+    """Transfer an app with ``{"owner": "<username>"}`` (``deis apps:transfer``)."""
+    session, caller = context.session(), context.caller()
+    app = apps.authorize(session, caller, app_id, request.method)
+    new_owner = context.body().get("owner")
+    if new_owner:
+        apps.transfer(session, caller, app, str(new_owner))
+        context.commit()
+    return respond(status=200)
+
+
+@blueprint.route("/<app_id>/", methods=["DELETE"])
+def destroy_app(app_id: str) -> Response:
+    """Destroy an app (``deis destroy``); owner or admin only."""
+    app = apps.authorize(context.session(), context.caller(), app_id, request.method)
+    apps.destroy(context.session(), app)
+    context.commit()
+    return respond(status=204)

@@ -1,0 +1,94 @@
+"""What a view needs of the request: the database session, the caller, the body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from controller.db import Database
+from controller.errors import AuthenticationFailed, BadRequest, NotAuthenticated
+from controller.models import User
+from controller.services import users
+from controller.tokens import parse_authorization
+from deis.settings import Settings
+
+_NO_USER = object()
+
+
+def database() -> Database:
+    """Return the app's :class:`Database`."""
+    return current_app.extensions["deis.db"]
+
+
+def settings() -> Settings:
+    """Return the app's controller settings."""
+    return current_app.extensions["deis.settings"]
+
+
+def setting(name: str) -> Any:
+    """Return setting ``name``, read at most once per request (it may cost an etcd round trip)."""
+    cache = g.setdefault("settings_cache", {})
+    if name not in cache:
+        cache[name] = settings().get(name)
+    return cache[name]
+
+
+def session() -> Session:
+    """Return this request's session (made on first use, closed at teardown)."""
+    if "db_session" not in g:
+        g.db_session = database().session()
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Close (and so roll back anything uncommitted in) this request's session."""
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def optional_caller() -> User | None:
+    """Return the user whose token came with the request, or ``None`` without one.
+
+    A malformed or unknown token answers 401 even where no login is needed,
+    as DRF did: a client should learn its token is wrong.
+    """
+    cached = g.get("caller", _NO_USER)
+    if cached is not _NO_USER:
+        return cached
+    try:
+        token = parse_authorization(request.headers.get("Authorization"))
+    except ValueError as exc:
+        raise AuthenticationFailed(str(exc)) from None
+    g.caller = users.authenticate(session(), token) if token else None
+    return g.caller
+
+
+def caller() -> User:
+    """Return the authenticated caller or raise :class:`NotAuthenticated`."""
+    user = optional_caller()
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+def body() -> dict[str, Any]:
+    """Return the JSON object sent with the request (``{}`` when empty)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"JSON parse error - {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object, e.g. {\"id\": \"myapp\"}.")
+    return data
+
+
+def commit() -> None:
+    """Commit this request's work."""
+    session().commit()

@@ -1,0 +1,193 @@
+"""deis auth:* — register, login, cancel, passwd, regenerate — against real PostgreSQL."""
+
+import re
+
+from sqlalchemy import create_engine, text
+
+from controller.db import engine_url
+from controller.tokens import digest
+from tests.integration.controller.conftest import PASSWORD, Api, make_app
+
+
+# deis register
+def test_register_first_user_becomes_admin(client):
+    response = client.post("/v1/auth/register/", json={"username": "alice", "password": "pw", "email": "a@x.io"})
+    assert response.status == "201 CREATED"
+    body = response.get_json()
+    assert body["username"] == "alice"
+    assert body["is_superuser"] is True and body["is_staff"] is True
+    assert "password" not in body
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dUTC", body["date_joined"])
+
+
+def test_register_of_many_first_users_at_once_makes_one_admin(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def register_one(n):
+        client = app.test_client()
+        return client.post("/v1/auth/register/", json={"username": f"user{n}", "password": "pw"}).get_json()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        bodies = list(pool.map(register_one, range(6)))
+    assert sum(body["is_superuser"] for body in bodies) == 1
+
+
+def test_register_second_user_is_not_admin(client, admin):
+    response = client.post("/v1/auth/register/", json={"username": "bob", "password": "pw"})
+    assert response.status == "201 CREATED"
+    assert response.get_json()["is_superuser"] is False
+
+
+def test_register_taken_username_is_400_unique(client, admin):
+    response = client.post("/v1/auth/register/", json={"username": "admin", "password": "pw"})
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"username": ["This field must be unique."]}
+
+
+def test_register_without_password_is_400_required(client):
+    response = client.post("/v1/auth/register/", json={"username": "bob"})
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"password": ["This field is required."]}
+
+
+def test_register_with_bad_username_and_email_is_400(client):
+    response = client.post("/v1/auth/register/", json={"username": "no spaces", "password": "pw",
+                                                       "email": "not-an-email"})
+    assert response.status == "400 BAD REQUEST"
+    assert set(response.get_json()) == {"username", "email"}
+
+
+def test_register_ignores_is_superuser_in_the_body(client, admin):
+    response = client.post("/v1/auth/register/", json={"username": "mallory", "password": "pw",
+                                                       "is_superuser": True})
+    assert response.get_json()["is_superuser"] is False
+
+
+def test_register_when_disabled_is_403(database_url):
+    client = make_app(database_url, registrationMode="disabled").test_client()
+    response = client.post("/v1/auth/register/", json={"username": "bob", "password": "pw"})
+    assert response.status == "403 FORBIDDEN"
+    assert response.get_json() == {"detail": "Registration is disabled"}
+
+
+def test_register_when_admin_only_needs_an_admin_token(client, admin, owner, database_url):
+    gated = make_app(database_url, registrationMode="admin_only").test_client()
+    payload = {"username": "newbie", "password": "pw"}
+    anonymous = gated.post("/v1/auth/register/", json=payload)
+    as_user = gated.post("/v1/auth/register/", json=payload, headers={"Authorization": f"token {owner.token}"})
+    as_admin = gated.post("/v1/auth/register/", json=payload, headers={"Authorization": f"token {admin.token}"})
+    assert anonymous.status == as_user.status == "403 FORBIDDEN"
+    assert as_admin.status == "201 CREATED"
+
+
+def test_register_with_malformed_json_is_400(client):
+    response = client.post("/v1/auth/register/", data="{not json", content_type="application/json")
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json()["detail"].startswith("JSON parse error")
+
+
+# deis login
+def test_login_returns_a_40_hex_token(client, admin):
+    response = client.post("/v1/auth/login/", json={"username": "admin", "password": PASSWORD})
+    assert response.status == "200 OK"
+    assert re.fullmatch(r"[0-9a-f]{40}", response.get_json()["token"])
+
+
+def test_login_with_wrong_password_is_400(client, admin):
+    response = client.post("/v1/auth/login/", json={"username": "admin", "password": "wrong"})
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"non_field_errors": ["Unable to log in with provided credentials."]}
+
+
+def test_login_stores_only_a_digest_of_the_token(admin, database_url):
+    engine = create_engine(engine_url(database_url))
+    with engine.connect() as connection:
+        stored = list(connection.execute(text("SELECT digest FROM tokens")).scalars())
+        passwords = list(connection.execute(text("SELECT password FROM users")).scalars())
+    engine.dispose()
+    assert admin.token not in stored and digest(admin.token) in stored
+    assert all(p.startswith("$argon2") for p in passwords)
+
+
+def test_unknown_token_is_401(client):
+    response = Api(client, token="0" * 40).get("/v1/apps/")
+    assert response.status == "401 UNAUTHORIZED"
+    assert response.get_json() == {"detail": "Invalid token"}
+
+
+def test_missing_token_is_401(anonymous):
+    response = anonymous.get("/v1/apps/")
+    assert response.status == "401 UNAUTHORIZED"
+    assert response.get_json() == {"detail": "Authentication credentials were not provided."}
+
+
+# deis auth:passwd
+def test_passwd_changes_the_password(client, owner):
+    response = owner.post("/v1/auth/passwd/", {"password": PASSWORD, "new_password": "n3w"})
+    assert response.status == "200 OK"
+    assert response.get_json() == {"status": "password set"}
+    assert client.post("/v1/auth/login/", json={"username": "owner", "password": "n3w"}).status_code == 200
+
+
+def test_passwd_with_wrong_current_password_is_400(owner):
+    response = owner.post("/v1/auth/passwd/", {"password": "nope", "new_password": "n3w"})
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"detail": "Current password does not match"}
+
+
+def test_passwd_of_another_user_is_403_for_a_user_and_allowed_for_admin(client, admin, owner, other):
+    assert owner.post("/v1/auth/passwd/", {"username": "stranger", "new_password": "x"}).status_code == 403
+    assert admin.post("/v1/auth/passwd/", {"username": "stranger", "new_password": "x"}).status == "200 OK"
+    assert client.post("/v1/auth/login/", json={"username": "stranger", "password": "x"}).status_code == 200
+
+
+# deis auth:regenerate
+def test_regenerate_replaces_the_callers_token(client, owner):
+    response = owner.post("/v1/auth/tokens/", {})
+    assert response.status == "200 OK"
+    new = response.get_json()["token"]
+    assert new != owner.token
+    assert owner.get("/v1/apps/").status_code == 401
+    assert Api(client, "owner", new).get("/v1/apps/").status_code == 200
+
+
+def test_regenerate_for_another_user_needs_admin(client, admin, owner, other):
+    assert owner.post("/v1/auth/tokens/", {"username": "stranger"}).status == "403 FORBIDDEN"
+    assert admin.post("/v1/auth/tokens/", {"username": "stranger"}).status == "200 OK"
+    assert other.get("/v1/apps/").status_code == 401
+
+
+def test_regenerate_all_logs_everyone_out(admin, owner):
+    assert owner.post("/v1/auth/tokens/", {"all": True}).status == "403 FORBIDDEN"
+    response = admin.post("/v1/auth/tokens/", {"all": True})
+    assert response.status == "200 OK" and response.get_json() == ""
+    assert owner.get("/v1/apps/").status_code == admin.get("/v1/apps/").status_code == 401
+
+
+# deis auth:cancel
+def test_cancel_deletes_the_account(client, owner):
+    response = owner.delete("/v1/auth/cancel/")
+    assert response.status == "204 NO CONTENT"
+    assert client.post("/v1/auth/login/", json={"username": "owner", "password": PASSWORD}).status_code == 400
+
+
+def test_cancel_while_owning_apps_is_409(owner):
+    owner.post("/v1/apps/", {"id": "keeper"})
+    response = owner.delete("/v1/auth/cancel/")
+    assert response.status == "409 CONFLICT"
+    assert response.get_json() == {
+        "detail": "owner still has applications assigned. Delete or transfer ownership"}
+
+
+def test_cancel_of_another_user_needs_admin(admin, owner, other):
+    assert owner.delete("/v1/auth/cancel/", {"username": "stranger"}).status == "403 FORBIDDEN"
+    assert admin.delete("/v1/auth/cancel/", {"username": "nobody"}).status == "404 NOT FOUND"
+    assert admin.delete("/v1/auth/cancel/", {"username": "stranger"}).status == "204 NO CONTENT"
+
+
+def test_cancel_of_a_collaborator_keeps_the_apps_they_touched(owner, collaborator):
+    owner.post("/v1/apps/", {"id": "shared"})
+    owner.post("/v1/apps/shared/perms/", {"username": "collab"})
+    assert collaborator.delete("/v1/auth/cancel/").status_code == 204
+    assert owner.get("/v1/apps/shared/").status_code == 200
+    assert owner.get("/v1/apps/shared/perms/").get_json() == {"users": []}

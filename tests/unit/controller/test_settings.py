@@ -1,0 +1,28 @@
+"""Controller settings: names, environment variables, overrides."""
+
+import pytest
+
+from controller import settings
+from deis.errors import ConfigurationError
+
+
+def test_defaults():
+    values = settings.load(etcd=None).bind(environ={})
+    assert values.get("port") == 8000
+    assert values.get("registrationMode") == "enabled"
+    assert values.get("subdomain") == "deis"
+
+
+def test_database_url_comes_from_deis_database_url():
+    assert settings.SETTINGS.env_name("databaseUrl") == "DEIS_DATABASE_URL"
+    assert settings.SETTINGS.env_name("registrationMode") == "DEIS_CONTROLLER_REGISTRATIONMODE"
+    assert settings.SETTINGS.key("platformDomain") == "/deis/platform/domain"
+
+
+def test_overrides_win():
+    assert settings.load({"registrationMode": "admin_only"}).get("registrationMode") == "admin_only"
+
+
+def test_unknown_registration_mode_is_a_configuration_error():
+    with pytest.raises(ConfigurationError):
+        settings.load({"registrationMode": "sometimes"}).get("registrationMode")
