@@ -38,6 +38,15 @@ def service(app: str, container: str) -> str:
     return f"{services(app)}{container}"
 
 
+def draining(app: str, container: str) -> str:
+    """Return the leased marker the scheduler writes before stopping a container.
+
+    The publisher never (re-)announces a container that has this marker, so a
+    withdrawn route stays withdrawn while the container finishes its requests.
+    """
+    return f"{ROOT}draining/{app}/{container}"
+
+
 def domains() -> str:
     """Return the prefix of custom domains."""
     return f"{ROOT}domains/"
