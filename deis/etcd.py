@@ -250,6 +250,22 @@ class Etcd:
                 with contextlib.suppress(EtcdUnavailable):
                     self.delete(key)
 
+    def put_unless(self, key: str, value: str, guard: str, lease: Lease | None = None) -> bool:
+        """Write ``key`` only while ``guard`` does not exist, atomically; return whether written.
+
+        The publisher uses this so a container the scheduler has marked as
+        draining can never be re-announced by a sync that raced the marker.
+        """
+        put = {"key": _b64(key), "value": _b64(value)}
+        if lease is not None:
+            put["lease"] = lease.id
+        txn = {
+            "compare": [{"key": _b64(guard), "result": "EQUAL", "target": "CREATE", "create_revision": 0}],
+            "success": [{"request_put": put}],
+            "failure": [],
+        }
+        return bool(self._post("kv/txn", txn, f"writing {key}").get("succeeded"))
+
     def _create(self, key: str, value: str, lease: Lease) -> bool:
         """Write ``key`` only if it does not exist; return whether we did."""
         txn = {

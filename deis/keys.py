@@ -33,6 +33,15 @@ def services(app: str = "") -> str:
     return f"{ROOT}services/{app}/" if app else f"{ROOT}services/"
 
 
+def app_marker(app: str) -> str:
+    """Return the key the controller writes while an app exists (v1's services dir).
+
+    The router serves ``503`` for a known app without routes and ``404`` for
+    an unknown host; this key is how it knows the app.
+    """
+    return f"{ROOT}services/{app}"
+
+
 def service(app: str, container: str) -> str:
     """Return the key a publisher writes ``ip:port`` of one container to."""
     return f"{services(app)}{container}"
@@ -75,6 +84,11 @@ def app_config(app: str, key: str = "") -> str:
 def router_host(host_name: str) -> str:
     """Return the key a router records its applied etcd revision under."""
     return component("router", f"hosts/{host_name}")
+
+
+def router_errors(host_name: str) -> str:
+    """Return the key a router reports the etcd values it had to skip under."""
+    return component("router", f"errors/{host_name}")
 
 
 def lock(name: str) -> str:

@@ -1,1 +1,1 @@
-"""deis-publisher: see DESIGN.md §2. Not built yet; its entry point says so."""
+"""deis-publisher: turns running, healthy web/cmd containers into etcd routes."""

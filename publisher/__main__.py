@@ -1,14 +1,29 @@
-"""Entry point of ``deis-publisher``."""
+"""``deis-publisher``: announce this host's routable containers in etcd."""
 
-import sys
+import signal
+import threading
 
-#: The issue that builds this component.
-ISSUE = 5
+import docker
+
+from deis import logconfig
+from deis.etcd import Etcd
+from publisher.publisher import Publisher
+from publisher.settings import SETTINGS
 
 
 def main() -> None:
-    """Refuse to run: this component is not built yet."""
-    sys.exit(f"deis-publisher is not built yet (issue #{ISSUE}); nothing was started")
+    """Run the publisher until SIGTERM or SIGINT."""
+    logconfig.configure("publisher")
+    etcd = Etcd()
+    settings = SETTINGS.bind(etcd)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: (stop.set(), publisher.wake.set()))
+    publisher = Publisher(
+        docker.from_env(), etcd, host=settings.get("host"),
+        resync=settings.get("resync"), health_timeout=settings.get("healthTimeout"),
+    )
+    publisher.run(stop, ttl=settings.get("ttl"))
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""deis-router: see DESIGN.md §2. Not built yet; its entry point says so."""
+"""deis-router: nginx configured from etcd, reloaded only when its config changes."""

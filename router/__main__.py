@@ -1,14 +1,38 @@
-"""Entry point of ``deis-router``."""
+"""``deis-router``: nginx on this host, configured from etcd."""
 
-import sys
+import signal
+import threading
 
-#: The issue that builds this component.
-ISSUE = 5
+from deis import logconfig
+from deis.ctl.paths import Paths
+from deis.etcd import Etcd
+from router.nginx import Nginx
+from router.render import NginxPaths, Ports
+from router.router import Router
+from router.settings import SETTINGS
 
 
 def main() -> None:
-    """Refuse to run: this component is not built yet."""
-    sys.exit(f"deis-router is not built yet (issue #{ISSUE}); nothing was started")
+    """Run the router until SIGTERM; then stop nginx gracefully.
+
+    A crash (or SIGKILL) leaves nginx serving; the next start adopts it.
+    """
+    logconfig.configure("router")
+    etcd = Etcd()
+    settings = SETTINGS.bind(etcd)
+    paths = NginxPaths(Paths.from_env().data("router"))
+    paths.root.mkdir(parents=True, exist_ok=True)
+    ports = Ports(settings.get("httpPort"), settings.get("httpsPort"), settings.get("builderPort"),
+                  settings.get("healthPort"))
+    nginx = Nginx(paths, settings.get("nginx"))
+    router = Router(etcd, nginx, ports, settings.get("host"), settings.get("reloadInterval"), settings.get("resync"))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        router.run(stop)
+    finally:
+        nginx.stop()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,120 @@
+"""The publisher's reconcile loop: running, healthy web/cmd containers → etcd routes.
+
+Level-triggered, in the sample-controller shape: Docker events only wake the
+loop; every pass (:meth:`Publisher.sync_all`) reads the containers of this
+engine, the draining markers and the health-check settings fresh, and makes
+``/deis/services/<app>/<container>`` match — writing routes of healthy
+containers under this publisher's lease and deleting routes of containers that
+stopped, died or are being drained. A full pass also runs every ``resync``
+seconds, so a missed event never leaves a wrong route; and when the publisher
+dies its lease expires, so its routes vanish within the TTL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import docker
+
+from deis import keys
+from deis.errors import TemporaryError
+from deis.etcd import Etcd, Lease
+from publisher import health
+from publisher.routes import Candidate, candidate
+
+log = logging.getLogger(__name__)
+
+#: How soon to look again while a routable container has not answered yet.
+PENDING_INTERVAL = 0.2
+
+
+class Publisher:
+    """Publishes the routable containers of one Docker engine."""
+
+    def __init__(self, client: docker.DockerClient, etcd: Etcd, host: str = "",
+                 resync: float = 5.0, health_timeout: float = 1.0):
+        self.client = client
+        self.etcd = etcd
+        self.host = host
+        self.resync = resync
+        self.health_timeout = health_timeout
+        self.wake = threading.Event()
+        self._published: set[str] = set()
+
+    def run(self, stop: threading.Event, ttl: int = 20) -> None:
+        """Publish until ``stop`` is set; routes are withdrawn when it returns."""
+        threading.Thread(target=self._follow_events, args=(stop,), name="docker-events", daemon=True).start()
+        with self.etcd.lease(ttl) as lease:
+            while not stop.is_set():
+                try:
+                    pending = self.sync_all(lease)
+                except (TemporaryError, docker.errors.DockerException) as exc:
+                    log.warning("sync failed, retrying: %s", exc)
+                    pending = True
+                self.wake.wait(PENDING_INTERVAL if pending else self.resync)
+                self.wake.clear()
+
+    def sync_all(self, lease: Lease) -> bool:
+        """Make this engine's routes in etcd match its containers; True if some are pending."""
+        draining = self._draining()
+        candidates = [c for c in (self._candidate(attrs, draining) for attrs in self._running()) if c]
+        checks = self._healthcheck_paths()
+        healthy = {c for c in candidates if health.healthy(c.address, checks.get(c.app), self.health_timeout)}
+        current, _ = self.etcd.get_prefix(keys.services())
+        self._withdraw(current, {keys.service(c.app, c.name) for c in healthy})
+        for route in healthy:
+            self._publish(route, current, lease)
+        return len(healthy) < len(candidates)
+
+    def _candidate(self, attrs: dict, draining: set[str]) -> Candidate | None:
+        return candidate(attrs, self.host, draining)
+
+    def _running(self) -> list[dict]:
+        return [container.attrs for container in self.client.containers.list(filters={"status": "running"})]
+
+    def _draining(self) -> set[str]:
+        markers, _ = self.etcd.get_prefix(keys.draining("", "").rstrip("/") + "/")
+        return {key.rsplit("/", 1)[-1] for key in markers}
+
+    def _healthcheck_paths(self) -> dict[str, str]:
+        config, _ = self.etcd.get_prefix(keys.app_config("", "").rstrip("/").rsplit("/", 1)[0] + "/")
+        suffix = "/" + "healthcheck_url"
+        return {key[: -len(suffix)].rsplit("/", 1)[-1]: value for key, value in config.items() if key.endswith(suffix)}
+
+    def _withdraw(self, current: dict[str, str], desired: set[str]) -> None:
+        mine = self._published | self._known_here(current)
+        for key in sorted(mine - desired):
+            lease_free_delete = key in current
+            self._published.discard(key)
+            if lease_free_delete:
+                self.etcd.delete(key)
+                log.info("withdrew %s", key)
+
+    def _known_here(self, current: dict[str, str]) -> set[str]:
+        """Routes in etcd whose container lives on this engine (a previous run's, say)."""
+        names = {c["Names"][0].lstrip("/") for c in self.client.api.containers(all=True) if c.get("Names")}
+        return {key for key in current if key.rsplit("/", 1)[-1] in names}
+
+    def _publish(self, route: Candidate, current: dict[str, str], lease: Lease) -> None:
+        key = keys.service(route.app, route.name)
+        if current.get(key) == route.address and key in self._published:
+            return
+        if self.etcd.put_unless(key, route.address, keys.draining(route.app, route.name), lease):
+            self._published.add(key)
+            log.info("published %s = %s", key, route.address)
+
+    def _follow_events(self, stop: threading.Event) -> None:
+        """Wake the loop on every container event; reconnect when the stream breaks."""
+        while not stop.is_set():
+            try:
+                for _event in self.client.events(decode=True, filters={"type": "container"}):
+                    self.wake.set()
+                    if stop.is_set():
+                        return
+            except docker.errors.DockerException as exc:
+                log.warning("docker event stream broke (%s); reconnecting", exc)
+            except Exception as exc:  # noqa: BLE001 - the stream must survive anything
+                log.warning("docker event stream failed (%s); reconnecting", exc)
+            time.sleep(1)

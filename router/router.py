@@ -1,0 +1,186 @@
+"""The router's loop: mirror ``/deis/`` from etcd, render nginx, reload when it changed.
+
+The router keeps a local mirror of ``/deis/`` (list, then watch from the
+list's revision + 1; relist on compaction and every ``resync`` seconds) and
+converges nginx to it: :meth:`Router.sync` renders the whole configuration
+from the mirror, and only when the text (or a certificate) changed does it
+validate the candidate with ``nginx -t`` and reload. Syncs are coalesced to at
+most one per ``reload_interval`` however fast routes churn. A candidate nginx
+rejects is never loaded: the last good config keeps serving and the reason is
+published at ``/deis/router/errors/<host>``.
+
+After each sync the router records the etcd revision it has applied at
+``/deis/router/hosts/<host>`` (leased), so the scheduler can wait until every
+router has dropped a container before stopping it. If etcd goes away, nginx
+keeps serving the last configuration; if nginx dies, it is started again.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from deis import keys
+from deis.errors import TemporaryError
+from deis.etcd import Compacted, Etcd, Event, Lease
+from router import certs, model
+from router.nginx import Nginx, NginxError
+from router.render import Ports, certificate_files, render
+
+log = logging.getLogger(__name__)
+
+#: Our own status keys: changes to them never need a sync.
+_OWN_PREFIXES = (keys.component("router", "hosts/"), keys.component("router", "errors/"))
+#: Keys under /deis/ that no route depends on.
+_IGNORED_PREFIXES = _OWN_PREFIXES + (keys.draining("", "").rstrip("/"), keys.lock(""))
+
+TICK = 0.2
+
+
+@dataclass
+class _Relist:
+    """Sentinel queued by a watch that hit compaction."""
+
+
+def relevant(key: str) -> bool:
+    """True when a change of ``key`` can change the nginx configuration."""
+    return not key.startswith(_IGNORED_PREFIXES)
+
+
+class Router:
+    """One router: an nginx on this host, configured from etcd."""
+
+    def __init__(self, etcd: Etcd, nginx: Nginx, ports: Ports, host: str,
+                 reload_interval: float = 1.0, resync: float = 30.0):
+        self.etcd = etcd
+        self.nginx = nginx
+        self.ports = ports
+        self.host = host
+        self.reload_interval = reload_interval
+        self.resync = resync
+        self.mirror: dict[str, str] = {}
+        self.revision = 0
+        self.reloads = 0
+        self._applied_text: str | None = None
+        self._recorded: tuple[int, str] | None = None
+        self._events: queue.Queue = queue.Queue()
+        self._watch_stop = threading.Event()
+
+    # -- the loop -------------------------------------------------------------
+
+    def run(self, stop: threading.Event, ttl: int = 20) -> None:
+        """Serve until ``stop`` is set."""
+        lease = None
+        dirty, last_sync, last_list = False, 0.0, 0.0
+        while not stop.is_set():
+            try:
+                if lease is None:
+                    lease = self.etcd.lease(ttl).__enter__()
+                if time.monotonic() - last_list > self.resync:
+                    self._relist()
+                    dirty, last_list = True, time.monotonic()
+                dirty |= self._drain_events()
+                if dirty and time.monotonic() - last_sync >= self.reload_interval:
+                    self.sync(lease)
+                    dirty, last_sync = False, time.monotonic()
+            except _RelistNeeded:
+                last_list = 0.0
+                continue
+            except TemporaryError as exc:
+                log.warning("etcd unavailable (%s); nginx keeps serving the last configuration", exc)
+                lease, last_list = None, 0.0
+                stop.wait(1.0)
+            self._keep_nginx_alive()
+            stop.wait(TICK)
+        self._watch_stop.set()
+        if lease is not None:
+            lease.__exit__(None, None, None)
+
+    def sync(self, lease: Lease | None = None) -> bool:
+        """Converge nginx to the mirror; return True when nginx was reloaded."""
+        table = model.build(self.mirror, certs.problem)
+        text = render(table, self.ports, self.nginx.paths)
+        files = certificate_files(table)
+        errors = list(table.errors)
+        reloaded = False
+        if text != self._applied_text or not self.nginx.pid():
+            problem = self.nginx.check(text, files)
+            if problem is None:
+                self.nginx.apply(text)
+                self._applied_text, reloaded = text, True
+                self.reloads += 1
+                log.info("nginx reloaded at revision %d (%d apps)", self.revision, len(table.apps))
+            else:
+                errors.append(f"nginx rejected the new configuration; still serving the previous one: {problem}")
+                log.error("%s", errors[-1])
+        for error in table.errors:
+            log.warning("skipped: %s", error)
+        if lease is not None:
+            self._record(lease, errors)
+        return reloaded
+
+    # -- etcd -----------------------------------------------------------------
+
+    def _relist(self) -> None:
+        self._watch_stop.set()
+        self._watch_stop = threading.Event()
+        snapshot, revision = self.etcd.get_prefix(keys.ROOT)
+        self.mirror, self.revision = snapshot, revision
+        self._events = queue.Queue()
+        threading.Thread(target=self._watch, args=(revision + 1, self._watch_stop, self._events),
+                         name="etcd-watch", daemon=True).start()
+
+    def _watch(self, start: int, stop: threading.Event, events: queue.Queue) -> None:
+        try:
+            for event in self.etcd.watch_prefix(keys.ROOT, start, stop):
+                events.put(event)
+        except Compacted:
+            events.put(_Relist())
+
+    def _drain_events(self) -> bool:
+        changed = False
+        while True:
+            try:
+                item = self._events.get_nowait()
+            except queue.Empty:
+                return changed
+            if isinstance(item, _Relist):
+                raise _RelistNeeded()
+            changed |= self._apply_event(item)
+
+    def _apply_event(self, event: Event) -> bool:
+        if not relevant(event.key):
+            return False
+        if event.type == "put":
+            self.mirror[event.key] = event.value
+        else:
+            self.mirror.pop(event.key, None)
+        self.revision = max(self.revision, event.revision)
+        return True
+
+    def _record(self, lease: Lease, errors: list[str]) -> None:
+        """Publish the applied revision and the skipped keys, when they changed."""
+        state = (self.revision, "\n".join(errors))
+        if state == self._recorded:
+            return
+        lease.put(keys.router_host(self.host), str(self.revision))
+        lease.put(keys.router_errors(self.host), state[1])
+        self._recorded = state
+
+    # -- nginx ----------------------------------------------------------------
+
+    def _keep_nginx_alive(self) -> None:
+        if self._applied_text is None or self.nginx.pid() is not None:
+            return
+        log.error("nginx is not running; starting it with the last good configuration")
+        try:
+            self.nginx.start()
+        except NginxError as exc:
+            log.error("%s", exc)
+
+
+class _RelistNeeded(Exception):
+    """The watch fell behind etcd's compaction: list again."""

@@ -1,0 +1,122 @@
+"""The publisher against real Docker containers and real etcd."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from deis import keys
+from publisher.publisher import Publisher
+from tests.services import wait_until
+
+WEB = ["sh", "-c", "mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 5000 -h /tmp/www"]
+
+
+@pytest.fixture
+def app_name():
+    return f"pub-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def containers(docker_client, base_image, app_name):
+    started = []
+
+    def run(name, command=WEB, env=("PORT=5000",)):
+        container = docker_client.containers.run(base_image, command, name=name, environment=list(env),
+                                                 detach=True, labels={"deis.test": app_name})
+        started.append(container)
+        return container
+
+    yield run
+    for container in started:
+        container.remove(force=True)
+
+
+@pytest.fixture
+def publisher(docker_client, etcd):
+    stop = threading.Event()
+    pub = Publisher(docker_client, etcd, resync=5.0)
+    thread = threading.Thread(target=pub.run, args=(stop,), kwargs={"ttl": 5}, daemon=True)
+    thread.start()
+    yield pub
+    stop.set()
+    pub.wake.set()
+    thread.join(10)
+
+
+def route(etcd, app, name):
+    return etcd.get(keys.service(app, name))
+
+
+def test_web_container_is_routed_within_a_second_and_withdrawn_when_it_stops(
+        etcd, publisher, containers, app_name):
+    name = f"{app_name}_v1.web.1"
+    container = containers(name)
+    container.reload()
+    ip = container.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    assert wait_until(lambda: route(etcd, app_name, name), 1.5, what="route published") == f"{ip}:5000"
+    container.stop(timeout=1)
+    wait_until(lambda: route(etcd, app_name, name) is None, 1.5, what="route withdrawn")
+
+
+def test_worker_containers_are_never_routed(etcd, publisher, containers, app_name):
+    containers(f"{app_name}_v1.worker.1")
+    web = f"{app_name}_v1.web.1"
+    containers(web)
+    wait_until(lambda: route(etcd, app_name, web), 3, what="web routed")
+    assert route(etcd, app_name, f"{app_name}_v1.worker.1") is None
+
+
+def test_container_is_routed_only_once_it_listens(etcd, publisher, containers, app_name):
+    name = f"{app_name}_v1.web.1"
+    containers(name, ["sh", "-c", "sleep 3; " + WEB[2]])
+    for _ in range(10):  # 1.5 s in which it runs but does not listen
+        assert route(etcd, app_name, name) is None
+        threading.Event().wait(0.15)
+    assert wait_until(lambda: route(etcd, app_name, name), 5, what="route once listening").endswith(":5000")
+
+
+def test_failing_healthcheck_url_keeps_the_route_away(etcd, publisher, containers, app_name):
+    etcd.put(keys.app_config(app_name, "HEALTHCHECK_URL"), "/missing")
+    name = f"{app_name}_v1.web.1"
+    containers(name)
+    threading.Event().wait(2)
+    assert route(etcd, app_name, name) is None
+    etcd.put(keys.app_config(app_name, "HEALTHCHECK_URL"), "/index.html")
+    publisher.wake.set()
+    wait_until(lambda: route(etcd, app_name, name), 3, what="route after healthcheck passes")
+
+
+def test_draining_container_is_withdrawn_and_stays_withdrawn(etcd, publisher, containers, app_name):
+    name = f"{app_name}_v1.web.1"
+    containers(name)
+    wait_until(lambda: route(etcd, app_name, name), 3, what="route published")
+    etcd.put(keys.draining(app_name, name), "1")
+    etcd.delete(keys.service(app_name, name))
+    publisher.wake.set()
+    threading.Event().wait(1.5)
+    assert route(etcd, app_name, name) is None
+
+
+def test_a_route_deleted_by_hand_is_restored_by_the_resync(etcd, publisher, containers, app_name):
+    name = f"{app_name}_v1.web.1"
+    containers(name)
+    wait_until(lambda: route(etcd, app_name, name), 3, what="route published")
+    etcd.delete(keys.service(app_name, name))
+    wait_until(lambda: route(etcd, app_name, name), 7, what="route restored by resync")
+
+
+def test_routes_vanish_when_the_publisher_stops(etcd, docker_client, containers, app_name):
+    stop = threading.Event()
+    pub = Publisher(docker_client, etcd)
+    thread = threading.Thread(target=pub.run, args=(stop,), kwargs={"ttl": 5}, daemon=True)
+    thread.start()
+    name = f"{app_name}_v1.web.1"
+    containers(name)
+    wait_until(lambda: route(etcd, app_name, name), 3, what="route published")
+    stop.set()
+    pub.wake.set()
+    thread.join(10)
+    assert route(etcd, app_name, name) is None

@@ -1,0 +1,66 @@
+from router import model
+
+APP = "/deis/services/web1/web1_v1.web.1"
+
+
+def test_services_become_backends_and_markers_make_apps_known():
+    table = model.build({APP: "172.17.0.2:5000", "/deis/services/empty": ""})
+    assert table.apps["web1"].backends == ["172.17.0.2:5000"]
+    assert table.apps["empty"].backends == []
+    assert table.errors == []
+
+
+def test_malformed_values_are_skipped_and_reported_without_hurting_others():
+    table = model.build({
+        APP: "172.17.0.2:5000",
+        "/deis/services/web1/web1_v1.web.2": "nope",
+        "/deis/services/web1/web1_v1.web.3": "10.0.0.1:99999",
+        "/deis/services/Bad_App/x": "1.2.3.4:80",
+        "/deis/domains/bad_domain!.com": "web1",
+        "/deis/domains/www.example.com": "web1",
+        "/deis/domains/orphan.example.com": "ghost",
+        "/deis/router/bodySize": "lots",
+    })
+    assert table.apps["web1"].backends == ["172.17.0.2:5000"]
+    assert table.apps["web1"].domains == ["www.example.com"]
+    assert "Bad_App" not in table.apps
+    assert table.setting("bodySize") == "1m"
+    assert len(table.errors) == 6
+    assert any("web1_v1.web.2: 'nope' is not host:port" in e for e in table.errors)
+    assert any("app 'ghost' does not exist" in e for e in table.errors)
+
+
+def test_whitelist_parses_cidrs_and_labels_and_reports_garbage():
+    networks, bad = model.parse_whitelist("10.0.0.0/8:office, 1.2.3.4,not-an-ip")
+    assert networks == ["10.0.0.0/8", "1.2.3.4/32"]
+    assert bad == ["not-an-ip"]
+
+
+def test_app_whitelist_comes_from_its_config_key():
+    table = model.build({APP: "172.17.0.2:5000", "/deis/config/web1/deis_whitelist": "10.0.0.0/8"})
+    assert table.apps["web1"].whitelist == ["10.0.0.0/8"]
+
+
+def test_certificates_need_both_parts_and_pass_the_check():
+    snapshot = {
+        "/deis/certs/a.example.com/cert": "C", "/deis/certs/a.example.com/key": "K",
+        "/deis/certs/b.example.com/cert": "C",
+        "/deis/certs/c.example.com/cert": "BAD", "/deis/certs/c.example.com/key": "K",
+    }
+    table = model.build(snapshot, cert_check=lambda cert, key: "does not parse" if cert == "BAD" else None)
+    assert list(table.certs) == ["a.example.com"]
+    assert any("b.example.com: certificate or key missing" in e for e in table.errors)
+    assert any("c.example.com: does not parse" in e for e in table.errors)
+
+
+def test_controller_and_builder_upstreams():
+    table = model.build({"/deis/controller/host": "127.0.0.1", "/deis/controller/port": "8000",
+                         "/deis/builder/host": "127.0.0.1"})
+    assert table.controller == "127.0.0.1:8000"
+    assert table.builder is None
+
+
+def test_enforce_https_follows_hsts_unless_set():
+    assert not model.build({}).enforce_https
+    assert model.build({"/deis/router/hsts/enabled": "true"}).enforce_https
+    assert not model.build({"/deis/router/hsts/enabled": "true", "/deis/router/enforceHTTPS": "false"}).enforce_https

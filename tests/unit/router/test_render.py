@@ -1,0 +1,46 @@
+from pathlib import Path
+
+from router import model
+from router.render import NginxPaths, Ports, render
+
+PATHS = NginxPaths(Path("/r"))
+
+
+def conf(snapshot):
+    return render(model.build(snapshot), Ports(), PATHS)
+
+
+def test_app_with_backends_gets_an_upstream_and_websocket_proxying():
+    text = conf({"/deis/services/web1/web1_v1.web.1": "172.17.0.2:5000"})
+    assert "upstream app-web1 {\n        server 172.17.0.2:5000" in text
+    assert r"server_name ~^web1\.(?<domain>.+)$;" in text
+    assert "proxy_set_header Upgrade $http_upgrade;" in text
+    assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in text
+
+
+def test_app_without_backends_answers_503_and_unknown_hosts_404():
+    text = conf({"/deis/services/empty": ""})
+    assert "upstream app-empty" not in text
+    block = text[text.index("# app empty"):]
+    assert "return 503;" in block
+    assert "listen 80 default_server;" in text
+
+
+def test_builder_stream_only_when_builder_is_announced():
+    assert "stream {" not in conf({})
+    text = conf({"/deis/builder/host": "127.0.0.1", "/deis/builder/port": "2223"})
+    assert "listen 2222;" in text and "server 127.0.0.1:2223;" in text
+
+
+def test_whitelist_renders_allow_then_deny():
+    text = conf({"/deis/services/web1/web1_v1.web.1": "172.17.0.2:5000",
+                 "/deis/config/web1/deis_whitelist": "10.0.0.0/8"})
+    assert "allow 10.0.0.0/8;\n        deny all;" in text
+
+
+def test_settings_reach_nginx():
+    text = conf({"/deis/router/bodySize": "20m", "/deis/router/gzip": "off", "/deis/router/affinityArg": "sid",
+                 "/deis/services/web1/web1_v1.web.1": "172.17.0.2:5000"})
+    assert "client_max_body_size 20m;" in text
+    assert "gzip on;" not in text
+    assert "hash $arg_sid consistent;" in text
