@@ -281,3 +281,25 @@ def test_scale_down_in_drain_order_drops_no_request(etcd, router, web, app_id):
     for thread in threads:
         thread.join(10)
     assert failures == []
+
+
+def test_git_push_port_passes_tcp_through_to_the_builder(etcd, router):
+    """2222 is a plain TCP pass-through: bytes reach the builder's SSH server unchanged."""
+    import socket
+    import socketserver
+
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.sendall(b"SSH-2.0-deis-builder\r\n" + self.request.recv(64))
+
+    server = socketserver.TCPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        etcd.put(keys.host("builder"), "127.0.0.1")
+        etcd.put(keys.port("builder"), str(server.server_address[1]))
+        applied(etcd, router, etcd.revision())
+        with socket.create_connection(("127.0.0.1", router.ports.builder), timeout=5) as conn:
+            conn.sendall(b"SSH-2.0-git\r\n")
+            assert conn.recv(64) == b"SSH-2.0-deis-builder\r\nSSH-2.0-git\r\n"
+    finally:
+        server.shutdown()
