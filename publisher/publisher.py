@@ -46,6 +46,7 @@ class Publisher:
     def run(self, stop: threading.Event, ttl: int = 20) -> None:
         """Publish until ``stop`` is set; routes are withdrawn when it returns."""
         threading.Thread(target=self._follow_events, args=(stop,), name="docker-events", daemon=True).start()
+        threading.Thread(target=self._follow_markers, args=(stop,), name="etcd-draining", daemon=True).start()
         with self.etcd.lease(ttl) as lease:
             while not stop.is_set():
                 try:
@@ -104,6 +105,17 @@ class Publisher:
         if self.etcd.put_unless(key, route.address, keys.draining(route.app, route.name), lease):
             self._published.add(key)
             log.info("published %s = %s", key, route.address)
+
+    def _follow_markers(self, stop: threading.Event) -> None:
+        """Wake the loop when a draining marker appears or goes (a restart re-announces at once)."""
+        prefix = keys.draining("", "").rstrip("/") + "/"
+        while not stop.is_set():
+            try:
+                for _event in self.etcd.watch_prefix(prefix, self.etcd.revision() + 1, stop):
+                    self.wake.set()
+            except TemporaryError as exc:
+                log.warning("watch on draining markers broke (%s); watching again", exc)
+                stop.wait(1)
 
     def _follow_events(self, stop: threading.Event) -> None:
         """Wake the loop on every container event; reconnect when the stream breaks."""

@@ -120,3 +120,15 @@ def test_routes_vanish_when_the_publisher_stops(etcd, docker_client, containers,
     pub.wake.set()
     thread.join(10)
     assert route(etcd, app_name, name) is None
+
+
+def test_removing_a_draining_marker_reannounces_at_once(etcd, publisher, containers, app_name):
+    """A restart in place clears the marker; the route must come back without waiting for the resync."""
+    name = f"{app_name}_v1.web.1"
+    containers(name)
+    wait_until(lambda: route(etcd, app_name, name), 3, what="route published")
+    etcd.put(keys.draining(app_name, name), "1")
+    etcd.delete(keys.service(app_name, name))
+    threading.Event().wait(0.5)
+    etcd.delete(keys.draining(app_name, name))
+    wait_until(lambda: route(etcd, app_name, name), 1.5, what="route back well before the 5 s resync")
