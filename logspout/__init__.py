@@ -1,1 +1,4 @@
-"""deis-logspout: see DESIGN.md §2. Not built yet; its entry point says so."""
+"""deis-logspout: follows every container's output and ships it to the logger."""
+
+from logspout.logspout import LoggerAddress as LoggerAddress
+from logspout.logspout import Logspout as Logspout

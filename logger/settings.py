@@ -1,0 +1,25 @@
+"""Settings of the logger (environment first, then etcd, then defaults).
+
+Environment variables are ``DEIS_LOGGER_<NAME>``; etcd keys live under
+``/deis/logs/`` as in Deis v1 (``/deis/logs/drain``), and the store's URL is
+read where ``deis-store`` announces it.
+"""
+
+from deis import keys
+from deis.settings import Setting, Settings
+from store.settings import default_url
+
+SETTINGS = Settings("logger", [
+    Setting("host", default="127.0.0.1", env="HOST", help="address announced at /deis/logs/host"),
+    Setting("bind", default="127.0.0.1", help="address the listeners bind (0.0.0.0 on a cluster)"),
+    Setting("port", default=514, parse=int, help="syslog port, TCP (octet-counted or newline) and UDP"),
+    Setting("httpPort", default=8088, parse=int, help="HTTP API port (deis logs)"),
+    Setting("storeUrl", default=default_url(), key=keys.component("store", "url"),
+            help="the store the logs live in"),
+    Setting("segmentBytes", default=8 << 20, parse=int, key=keys.component("logs", "segmentBytes"),
+            help="size at which an app's log starts a new segment"),
+    Setting("keepSegments", default=4, parse=int, key=keys.component("logs", "keepSegments"),
+            help="segments kept per app (older ones are deleted)"),
+    Setting("drain", default="", key=keys.component("logs", "drain"),
+            help="forward every line to this syslog URL: udp://, syslog:// or tcp://host:port"),
+])
