@@ -13,7 +13,7 @@ setup(
     description="A Heroku-style platform: git push, Docker, etcd, nginx (Deis v1 re-created)",
     python_requires=">=3.11",
     packages=find_packages(include=["deis", "deis.*", *[f"{c}*" for c in COMPONENTS]]),
-    package_data={"deis.ctl": ["templates/*.j2"]},
+    package_data={"deis.ctl": ["templates/*.j2"], "database": ["templates/*.sql"]},
     install_requires=[
         "click>=8.1",
         "requests>=2.31",
@@ -28,6 +28,7 @@ setup(
         "psycopg2-binary>=2.9",
         "argon2-cffi>=23.1",
         "gunicorn>=22.0",
+        "cryptography>=38.0",
     ],
     extras_require={
         "test": ["pytest>=7.4", "pytest-timeout>=2.2", "ruff>=0.4"],

@@ -7,9 +7,13 @@ checks that nothing below ``api`` imports Flask):
 * ``api`` — one blueprint per resource: parse, authorize, call a service, serialize;
 * ``services`` — what each request does, on a SQLAlchemy session;
 * ``models``, ``db`` — tables, engine, Alembic migrations;
+* ``scheduler`` — container runtimes behind one interface, picked by name
+  (``docker``, ``fake``); ``services.deploy`` orders their calls zero-downtime;
 * pure rules: ``permissions``, ``pagination``, ``serializers``, ``status``,
-  ``sshkeys``, ``tokens``, ``validators``, ``errors``.
-
-The ``deis-controller`` entry point does not serve yet (gunicorn wiring,
-scheduler and the rest of issue #3 come next).
+  ``sshkeys``, ``tokens``, ``validators``, ``errors``, ``hostnames``,
+  ``certificates``, ``openapi``, ``config_rules``, ``summaries``, ``processes``;
+* ``publishing`` — the etcd side (domains, certs, routed config) written from
+  the database, on change and at start;
+* ``server`` — ``deis-controller``: secrets, migration, ``publish_all``,
+  gunicorn, the ``/deis/controller`` announcement.
 """

@@ -1,14 +1,23 @@
 """Entry point of ``deis-controller``."""
 
+import logging
 import sys
 
-#: The issue that builds this component.
-ISSUE = 3
+from deis import logconfig
+from deis.errors import DeisError
 
 
 def main() -> None:
-    """Refuse to run: this component is not built yet."""
-    sys.exit(f"deis-controller is not built yet (issue #{ISSUE}); nothing was started")
+    """Serve the API (see :mod:`controller.server`); exit 1 with a sentence on failure."""
+    logconfig.configure("controller")
+    # Alembic announces each of its plugins at import; that is not news to anyone.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from controller import server  # after logging is set up: imports log
+
+    try:
+        server.run()
+    except DeisError as exc:
+        sys.exit(f"deis-controller: {exc}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask
 
-from controller import api, db, settings
+from controller import api, applog, db, settings
 from controller.api import context, errors, responses, versions
 from deis.etcd import Etcd, endpoint_from_env
 
@@ -43,7 +43,7 @@ def _configure(app: Flask, config: Mapping[str, Any]) -> None:
 
 
 def _connect(app: Flask, config: Mapping[str, Any]) -> None:
-    url = app.extensions["deis.settings"].get("databaseUrl")
+    url = settings.database_url(app.extensions["deis.settings"])
     if config.get("DEIS_MIGRATE", True):
         db.migrate(url)
     app.extensions["deis.db"] = db.Database(url)
@@ -61,4 +61,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(responses.finish)
     errors.register(app)
     api.register_blueprints(app)
+    applog.install(app.extensions["deis.settings"].etcd)
     return app

@@ -117,7 +117,7 @@ class Key(UuidAudited, Base):
     id: Mapped[str] = mapped_column(String(128))
     public: Mapped[str] = mapped_column(Text, unique=True)
     fingerprint: Mapped[str] = mapped_column(String(128))
-    fingerprint_sha256: Mapped[str] = mapped_column(String(128), index=True)
+    fingerprint_sha256: Mapped[str] = mapped_column(String(128), index=True, unique=True)
 
     owner: Mapped[User] = relationship(lazy="joined")
 

@@ -107,6 +107,76 @@ def release(obj: models.Release) -> dict[str, Any]:
     }
 
 
+def build(obj: models.Build) -> dict[str, Any]:
+    """Return the v1 build object."""
+    return {
+        "uuid": str(obj.uuid),
+        "owner": _username(obj.owner),
+        "app": obj.app.id,
+        "image": obj.image,
+        "sha": obj.sha,
+        "procfile": dict(obj.procfile or {}),
+        "dockerfile": obj.dockerfile,
+        **_audit(obj),
+    }
+
+
+def container(obj: models.Container, state: str, exit_code: int | None = None) -> dict[str, Any]:
+    """Return the v1 container object; ``state`` comes from the scheduler.
+
+    ``exit_code`` (not in v1) is the last exit code of a crashed or stopped
+    container, so ``deis ps`` can say why it is down.
+    """
+    return {
+        "uuid": str(obj.uuid),
+        "owner": _username(obj.owner),
+        "app": obj.app.id,
+        "release": f"v{obj.release.version}",
+        "type": obj.type,
+        "num": obj.num,
+        "state": state,
+        "exit_code": exit_code,
+        **_audit(obj),
+    }
+
+
 def admin(obj: models.User) -> dict[str, Any]:
     """Return an entry of ``GET /v1/admin/perms/``."""
     return {"username": obj.username, "is_superuser": obj.is_superuser}
+
+
+def domain(obj: models.Domain) -> dict[str, Any]:
+    """Return the v1 domain object."""
+    return {
+        "owner": _username(obj.owner),
+        "app": obj.app.id,
+        "domain": obj.domain,
+        **_audit(obj),
+    }
+
+
+def certificate(obj: models.Certificate) -> dict[str, Any]:
+    """Return the v1 certificate object (the PEM texts are write-only)."""
+    return {
+        "id": obj.id,
+        "owner": _username(obj.owner),
+        "common_name": obj.common_name,
+        "expires": timestamp(obj.expires),
+        **_audit(obj),
+    }
+
+
+def push(obj: models.Push) -> dict[str, Any]:
+    """Return the v1 push object."""
+    return {
+        "uuid": str(obj.uuid),
+        "owner": _username(obj.owner),
+        "app": obj.app.id,
+        "sha": obj.sha,
+        "fingerprint": obj.fingerprint,
+        "receive_user": obj.receive_user,
+        "receive_repo": obj.receive_repo,
+        "ssh_connection": obj.ssh_connection,
+        "ssh_original_command": obj.ssh_original_command,
+        **_audit(obj),
+    }

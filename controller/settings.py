@@ -1,6 +1,8 @@
 """The controller's settings: environment first, then etcd, then default.
 
-``databaseUrl`` is read from ``DEIS_DATABASE_URL``; ``builderKey`` from
+``databaseUrl`` is read from ``DEIS_DATABASE_URL``, else built from what the
+database component announces (``/deis/database/host``, ``port``, ``user``,
+``password``, ``name``; see :func:`database_url`); ``builderKey`` from
 ``DEIS_BUILDER_KEY``; ``platformDomain`` from ``/deis/platform/domain``. Every
 other setting ``x`` comes from ``DEIS_CONTROLLER_X`` or ``/deis/controller/x``.
 """
@@ -11,10 +13,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import URL
+
 from deis import keys
 from deis.settings import KeyReader, Setting, Settings
 
 REGISTRATION_MODES = ("enabled", "disabled", "admin_only")
+#: What the database component announces under ``/deis/database/``.
+DATABASE_PARTS = ("host", "port", "user", "password", "name")
 
 
 def _registration_mode(text: str) -> str:
@@ -33,6 +39,10 @@ def _positive_int(text: str) -> int:
 
 SETTINGS = Settings("controller", [
     Setting("port", default=8000, parse=int, help="HTTP port of the API"),
+    Setting("host", default="127.0.0.1",
+            help="address announced at /deis/controller/host, where routers and the builder reach the API"),
+    Setting("workers", default=(os.cpu_count() or 1) * 2 + 1, parse=_positive_int,
+            help="gunicorn worker processes (v1: 2 * CPUs + 1)"),
     Setting("databaseUrl", env="DEIS_DATABASE_URL",
             default="postgresql://deis:deis@127.0.0.1:5432/deis",
             help="SQLAlchemy URL of the PostgreSQL database"),
@@ -48,7 +58,40 @@ SETTINGS = Settings("controller", [
     Setting("pageSize", default=100, parse=_positive_int, help="default page size of lists"),
     Setting("maxBodyBytes", default=4 * 1024 * 1024, parse=_positive_int,
             help="largest request body accepted (larger answers 413)"),
+    Setting("schedulerModule", default="docker", help="scheduler backend: docker (or fake, for tests)"),
+    Setting("dockerHost", env="DOCKER_HOST", default="unix:///var/run/docker.sock",
+            help="Docker engine the docker scheduler drives"),
+    Setting("pidsLimit", default=1024, parse=_positive_int, help="most processes in one app container"),
+    Setting("stopGracePeriod", default=30.0, parse=float,
+            help="seconds between SIGTERM and SIGKILL when an old container stops"),
+    Setting("startTimeout", default=60.0, parse=float,
+            help="seconds a new container has to answer before its deploy is aborted"),
+    Setting("routerWaitTimeout", default=30.0, parse=float,
+            help="seconds a deploy waits for every router to apply a route change"),
+    Setting("runTimeout", default=1200.0, parse=float, help="seconds a 'deis run' command may take"),
 ])
+
+
+def announced_database_url(etcd: KeyReader) -> str | None:
+    """Return the URL of the database the database component announces, if it does."""
+    found = {part: etcd.get(keys.component("database", part)) for part in DATABASE_PARTS}
+    if not all(found[part] for part in ("host", "port", "user", "name")):
+        return None
+    url = URL.create("postgresql", username=found["user"], password=found["password"] or None,
+                     host=found["host"], port=int(found["port"]), database=found["name"])
+    return url.render_as_string(hide_password=False)
+
+
+def database_url(resolved: Settings) -> str:
+    """Return the URL of the controller's database.
+
+    ``DEIS_DATABASE_URL`` (or ``/deis/controller/databaseUrl``) wins; else the
+    database component's announcement; else the default (local ``deis:deis``).
+    """
+    value, source = resolved.resolve("databaseUrl")
+    if source != "default" or resolved.etcd is None:
+        return value
+    return announced_database_url(resolved.etcd) or value
 
 
 def load(overrides: Mapping[str, Any] | None = None, etcd: KeyReader | None = None) -> Settings:

@@ -1,1 +1,1 @@
-"""deis-database: see DESIGN.md §2. Not built yet; its entry point says so."""
+"""deis-database: PostgreSQL for the controller, data under the data directory. See DESIGN.md §2."""

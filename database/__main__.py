@@ -2,13 +2,19 @@
 
 import sys
 
-#: The issue that builds this component.
-ISSUE = 7
+from deis import logconfig
+from deis.errors import DeisError
 
 
 def main() -> None:
-    """Refuse to run: this component is not built yet."""
-    sys.exit(f"deis-database is not built yet (issue #{ISSUE}); nothing was started")
+    """Run PostgreSQL for the controller (see :mod:`database.server`)."""
+    logconfig.configure("database")
+    from database import server
+
+    try:
+        sys.exit(server.run())
+    except DeisError as exc:
+        sys.exit(f"deis-database: {exc}")
 
 
 if __name__ == "__main__":

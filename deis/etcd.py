@@ -114,15 +114,25 @@ class Etcd:
             values = self._client.get(key)
         return values[0].decode() if values else default
 
-    def put(self, key: str, value: str, lease: Lease | None = None) -> None:
-        """Write ``value`` at ``key``, attached to ``lease`` when given."""
-        with _translated(f"writing {key}"):
-            self._client.put(key, value, lease=lease._lease if lease else None)
+    def put(self, key: str, value: str, lease: Lease | None = None) -> int:
+        """Write ``value`` at ``key`` (attached to ``lease`` when given); return the write's revision."""
+        payload = {"key": _b64(key), "value": _b64(value)}
+        if lease is not None:
+            payload["lease"] = lease.id
+        return int(self._post("kv/put", payload, f"writing {key}")["header"]["revision"])
 
     def delete(self, key: str) -> bool:
         """Delete ``key``; return whether it existed."""
         with _translated(f"deleting {key}"):
             return self._client.delete(key)
+
+    def delete_at(self, key: str) -> int | None:
+        """Delete ``key``; return the revision of the delete, or None if it did not exist.
+
+        Wait for routers to reach this revision before stopping what the key routed to.
+        """
+        result = self._post("kv/deleterange", {"key": _b64(key)}, f"deleting {key}")
+        return int(result["header"]["revision"]) if int(result.get("deleted", 0)) else None
 
     def delete_prefix(self, prefix: str) -> None:
         """Delete every key under ``prefix``."""
@@ -141,6 +151,12 @@ class Etcd:
             _unb64(kv["key"]): _unb64(kv.get("value")) for kv in result.get("kvs", [])
         }
         return items, int(result["header"]["revision"])
+
+    def mod_revisions(self, prefix: str) -> dict[str, int]:
+        """Return ``{key: revision of its last write}`` for every key under ``prefix``."""
+        payload = {"key": _b64(prefix), "range_end": _b64(_prefix_end(prefix)), "keys_only": True}
+        result = self._post("kv/range", payload, f"listing {prefix}")
+        return {_unb64(kv["key"]): int(kv["mod_revision"]) for kv in result.get("kvs", [])}
 
     def revision(self) -> int:
         """Return etcd's current revision."""

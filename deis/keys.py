@@ -23,6 +23,11 @@ def port(name: str) -> str:
     return component(name, "port")
 
 
+def logger_http_port() -> str:
+    """Return the leased key of the logger's HTTP API port (``/port`` is its syslog port)."""
+    return component("logs", "httpPort")
+
+
 def platform(setting: str = "") -> str:
     """Return ``/deis/platform/<setting>`` (``domain``, ``sshPrivateKey``, …)."""
     return component("platform", setting)
@@ -47,13 +52,18 @@ def service(app: str, container: str) -> str:
     return f"{services(app)}{container}"
 
 
+def draining_markers() -> str:
+    """Return the prefix of every draining marker."""
+    return f"{ROOT}draining/"
+
+
 def draining(app: str, container: str) -> str:
     """Return the leased marker the scheduler writes before stopping a container.
 
     The publisher never (re-)announces a container that has this marker, so a
     withdrawn route stays withdrawn while the container finishes its requests.
     """
-    return f"{ROOT}draining/{app}/{container}"
+    return f"{draining_markers()}{app}/{container}"
 
 
 def domains() -> str:
@@ -76,9 +86,14 @@ def cert(common_name: str, part: str) -> str:
     return f"{certs()}{common_name}/{part}"
 
 
+def app_configs() -> str:
+    """Return the prefix of every app's router/publisher-relevant config."""
+    return f"{ROOT}config/"
+
+
 def app_config(app: str, key: str = "") -> str:
     """Return the key of a router/publisher-relevant config value (lower-cased)."""
-    return f"{ROOT}config/{app}/{key.lower()}"
+    return f"{app_configs()}{app}/{key.lower()}"
 
 
 def router_host(host_name: str) -> str:

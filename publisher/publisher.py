@@ -76,11 +76,11 @@ class Publisher:
         return [container.attrs for container in self.client.containers.list(filters={"status": "running"})]
 
     def _draining(self) -> set[str]:
-        markers, _ = self.etcd.get_prefix(keys.draining("", "").rstrip("/") + "/")
+        markers, _ = self.etcd.get_prefix(keys.draining_markers())
         return {key.rsplit("/", 1)[-1] for key in markers}
 
     def _healthcheck_paths(self) -> dict[str, str]:
-        config, _ = self.etcd.get_prefix(keys.app_config("", "").rstrip("/").rsplit("/", 1)[0] + "/")
+        config, _ = self.etcd.get_prefix(keys.app_configs())
         suffix = "/" + "healthcheck_url"
         return {key[: -len(suffix)].rsplit("/", 1)[-1]: value for key, value in config.items() if key.endswith(suffix)}
 
@@ -108,7 +108,7 @@ class Publisher:
 
     def _follow_markers(self, stop: threading.Event) -> None:
         """Wake the loop when a draining marker appears or goes (a restart re-announces at once)."""
-        prefix = keys.draining("", "").rstrip("/") + "/"
+        prefix = keys.draining_markers()
         while not stop.is_set():
             try:
                 for _event in self.etcd.watch_prefix(prefix, self.etcd.revision() + 1, stop):

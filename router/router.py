@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 #: Our own status keys: changes to them never need a sync.
 _OWN_PREFIXES = (keys.component("router", "hosts/"), keys.component("router", "errors/"))
 #: Keys under /deis/ that no route depends on.
-_IGNORED_PREFIXES = _OWN_PREFIXES + (keys.draining("", "").rstrip("/"), keys.lock(""))
+_IGNORED_PREFIXES = _OWN_PREFIXES + (keys.draining_markers(), keys.lock(""))
 
 TICK = 0.2
 
@@ -92,6 +92,10 @@ class Router:
             except TemporaryError as exc:
                 log.warning("etcd unavailable (%s); nginx keeps serving the last configuration", exc)
                 lease, last_list = None, 0.0
+                stop.wait(1.0)
+            except Exception:  # noqa: BLE001 - the loop must outlive any bug; nginx keeps serving
+                log.exception("router sync failed; retrying")
+                dirty = True
                 stop.wait(1.0)
             self._keep_nginx_alive()
             stop.wait(TICK)

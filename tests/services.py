@@ -14,8 +14,10 @@ import io
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -23,7 +25,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
+import requests
 
+from deis import syslog
 from deis.ctl import infrastructure as infra
 from deis.ctl.paths import Paths
 from deis.etcd import Etcd
@@ -168,3 +172,51 @@ def ensure_base_image(client: docker.DockerClient) -> str:
     client.api.import_image_from_data(busybox_tarball(), repository=repository, tag=tag,
                                       changes=["ENV PATH=/bin", 'CMD ["sh"]'])
     return BASE_IMAGE
+
+
+SCRIPTS = Path(sys.executable).parent
+
+
+class LoggerProcess:
+    """A ``deis-logger`` subprocess on free loopback ports, restartable on the same ports and store."""
+
+    def __init__(self, etcd_endpoint: str, store: Path, port: int | None = None, http_port: int | None = None):
+        self.port = port or free_port()
+        self.http_port = http_port or free_port()
+        self.environ = dict(
+            os.environ, DEIS_ETCD=etcd_endpoint, DEIS_LOGGER_PORT=str(self.port),
+            DEIS_LOGGER_HTTPPORT=str(self.http_port), DEIS_LOGGER_STOREURL=f"file://{store}",
+            DEIS_LOGGER_SEGMENTBYTES=str(1 << 20),
+        )
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self) -> LoggerProcess:
+        self.process = subprocess.Popen([str(SCRIPTS / "deis-logger")], env=self.environ)
+        wait_until(self._healthy, 15, what="deis-logger answering")
+        return self
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def lines(self, app: str, count: int = 1_000_000) -> list[str]:
+        response = requests.get(f"{self.url}/{app}", params={"log_lines": count}, timeout=30)
+        if response.status_code == 204:
+            return []
+        response.raise_for_status()
+        return response.content.decode("utf-8", syslog.ERRORS).splitlines()
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/_health", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False

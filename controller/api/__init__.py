@@ -2,10 +2,29 @@
 
 from flask import Flask
 
-from controller.api import apps, auth, health, keys, perms, users
+from controller.api import (
+    apps,
+    auth,
+    builds,
+    certs,
+    config,
+    containers,
+    domains,
+    health,
+    hooks,
+    keys,
+    logs,
+    openapi,
+    perms,
+    releases,
+    users,
+)
 
 BLUEPRINTS = (health.blueprint, auth.blueprint, users.blueprint, keys.blueprint,
-              apps.blueprint, perms.blueprint)
+              apps.blueprint, perms.blueprint, domains.blueprint, certs.blueprint, hooks.blueprint,
+              logs.blueprint, openapi.blueprint)
+# Config, builds (and the build hook), releases, containers/scale/restart/run: the scheduler slice.
+BLUEPRINTS += (config.blueprint, builds.blueprint, releases.blueprint, containers.blueprint)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -3,10 +3,11 @@
 from flask import Blueprint, Response, request
 
 from controller import serializers
-from controller.api import context
+from controller.api import context, publication
 from controller.api.responses import paginated, respond
+from controller.api.runtime import runtime
 from controller.models import App
-from controller.services import apps
+from controller.services import apps, containers
 
 blueprint = Blueprint("apps", __name__, url_prefix="/v1/apps")
 
@@ -31,6 +32,7 @@ def list_apps() -> Response:
 def create_app() -> Response:
     """Create an app, named or randomly named (``deis create [<id>]``)."""
     app = apps.create(context.session(), context.caller(), context.body(), reserved_names())
+    publication.publish_app(app)  # the router learns the app exists (503, not 404, until it runs)
     context.commit()
     return respond(serialize(app), 201)
 
@@ -58,6 +60,7 @@ def update_app(app_id: str) -> Response:
 def destroy_app(app_id: str) -> Response:
     """Destroy an app (``deis destroy``); owner or admin only."""
     app = apps.authorize(context.session(), context.caller(), app_id, request.method)
-    apps.destroy(context.session(), app)
+    containers.destroy_all(runtime(), app.id)
+    apps.destroy(context.session(), app, context.etcd())
     context.commit()
     return respond(status=204)

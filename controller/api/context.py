@@ -13,6 +13,7 @@ from controller.errors import AuthenticationFailed, BadRequest, NotAuthenticated
 from controller.models import User
 from controller.services import users
 from controller.tokens import parse_authorization
+from deis.etcd import Etcd
 from deis.settings import Settings
 
 _NO_USER = object()
@@ -26,6 +27,11 @@ def database() -> Database:
 def settings() -> Settings:
     """Return the app's controller settings."""
     return current_app.extensions["deis.settings"]
+
+
+def etcd() -> Etcd | None:
+    """Return the app's etcd client (``None`` when the controller runs without etcd)."""
+    return settings().etcd
 
 
 def setting(name: str) -> Any:

@@ -9,13 +9,14 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from controller import permissions
+from controller import permissions, publishing
 from controller.errors import UNIQUE, FieldErrors, NotFound, PermissionDenied
 from controller.models import App, Perm, User
-from controller.services import releases
+from controller.services import logs, releases
 from controller.services.users import find_user
 from deis import naming
 from deis.errors import ValidationError
+from deis.etcd import Etcd
 
 #: How often a random id is drawn before giving up (the name space is ~5,000 ids).
 RANDOM_ID_ATTEMPTS = 20
@@ -112,11 +113,15 @@ def transfer(session: Session, user: User, app: App, new_owner: str) -> None:
     session.flush()
 
 
-def destroy(session: Session, app: App) -> None:
+def destroy(session: Session, app: App, etcd: Etcd | None = None) -> None:
     """Delete ``app`` and (by cascade) everything recorded about it.
 
-    Containers, routes, logs and the git repository are not removed yet: the
-    scheduler, etcd publishing and the logger client come with later slices.
+    Its routes leave etcd too (domains, routed config, container routes) and
+    its log leaves the logger when ``etcd`` is given. (Containers are removed
+    by the caller through the scheduler; the git repository by the builder.)
     """
     session.delete(app)
     session.flush()
+    if etcd is not None:
+        publishing.unpublish_app(etcd, app.id)
+        logs.delete(etcd, app.id)

@@ -26,8 +26,9 @@ def get_key(session: Session, owner: User, key_id: str) -> Key:
     return key
 
 
-def _check_unique(session: Session, owner: User, key_id: str, public: str) -> None:
-    if session.scalar(select(exists().where(Key.public == public))):
+def _check_unique(session: Session, owner: User, key_id: str, fingerprint: str) -> None:
+    # The same key with another comment has the same fingerprint: one key, one user.
+    if session.scalar(select(exists().where(Key.fingerprint_sha256 == fingerprint))):
         raise FieldErrors({"public": UNIQUE})
     if session.scalar(select(exists().where(Key.owner_id == owner.id, Key.id == key_id))):
         raise FieldErrors({"id": UNIQUE})
@@ -40,7 +41,7 @@ def add_key(session: Session, owner: User, data: dict[str, Any]) -> Key:
     if len(key_id) > 128:
         raise FieldErrors({"id": "Ensure this field has no more than 128 characters."})
     parsed = sshkeys.parse_public_key(public)
-    _check_unique(session, owner, key_id, public)
+    _check_unique(session, owner, key_id, parsed.sha256)
     key = Key(owner_id=owner.id, owner=owner, id=key_id, public=public,
               fingerprint=parsed.md5, fingerprint_sha256=parsed.sha256)
     session.add(key)

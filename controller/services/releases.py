@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from controller.errors import NotFound
 from controller.models import App, Build, Config, Release, User
 
 
@@ -34,3 +35,27 @@ def initial_release(session: Session, app: App, owner: User) -> Release:
     session.add(config)
     session.flush()
     return add_release(session, app, owner, config, None, initial_summary(owner.username))
+
+
+def latest(session: Session, app: App) -> Release:
+    """Return the newest release of ``app`` (every app has v1)."""
+    return session.scalar(select(Release).where(Release.app_uuid == app.uuid).order_by(Release.version.desc()).limit(1))
+
+
+def find(session: Session, app: App, version: int) -> Release:
+    """Return release ``v<version>`` of ``app`` or raise 404."""
+    release = session.scalar(select(Release).where(Release.app_uuid == app.uuid, Release.version == version))
+    if release is None:
+        raise NotFound(f"Release v{version} of {app.id} does not exist; 'deis releases' lists them")
+    return release
+
+
+def of_app(app: App) -> Select:
+    """Return the query of ``app``'s releases, newest first."""
+    return select(Release).where(Release.app_uuid == app.uuid).order_by(Release.version.desc())
+
+
+def parts(session: Session, release: Release) -> tuple[Config, Build | None]:
+    """Return the config and build (``None`` before the first deploy) of ``release``."""
+    build = session.get(Build, release.build_uuid) if release.build_uuid else None
+    return session.get(Config, release.config_uuid), build

@@ -9,15 +9,18 @@ started: deisctl says which issue brings it rather than pretending.
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from deis import keys
 from deis.ctl import infrastructure as infra
 from deis.ctl.infrastructure import Program
 from deis.ctl.paths import Paths
-from deis.errors import ValidationError
+from deis.errors import EtcdUnavailable, ValidationError
+from deis.etcd import Etcd, endpoint_from_env
 
 TIERS = ("infrastructure", "store", "logging", "control plane", "data plane", "router")
 
@@ -60,6 +63,65 @@ def deis_program(component: str) -> Callable[[Paths, Environ], Program]:
     return build
 
 
+def component_port(environ: Environ, component: str, default: int) -> int:
+    """Return the port a component listens on: ``DEIS_<COMPONENT>_PORT`` or ``default``."""
+    return int(environ.get(f"DEIS_{component.upper()}_PORT", default))
+
+
+def announced(component: str) -> Callable[[Environ], bool]:
+    """Return a readiness probe: the component announced its port in etcd and accepts connections there.
+
+    The announced port is probed (not the environment's), so a port set with
+    ``deisctl config <component> set port=…`` is found as well.
+    """
+
+    def ready(environ: Environ) -> bool:
+        try:
+            port = Etcd(endpoint_from_env(environ), timeout=1.0).get(keys.port(component))
+        except EtcdUnavailable:
+            return False
+        if not port or not port.isdigit():
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", int(port)), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+    return ready
+
+
+#: The router's ports: setting name → default (env ``DEIS_ROUTER_<NAME>``).
+ROUTER_PORTS = {"httpPort": 80, "httpsPort": 443, "builderPort": 2222, "healthPort": 9090}
+
+
+def router_port(environ: Environ, name: str) -> int:
+    """Return one of the router's ports from ``DEIS_ROUTER_<NAME>`` or its default."""
+    return int(environ.get(f"DEIS_ROUTER_{name.upper()}", ROUTER_PORTS[name]))
+
+
+def _health_check(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as conn:
+            conn.sendall(b"GET /health-check HTTP/1.0\r\n\r\n")
+            return conn.recv(16).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def _logger_address(environ: Environ, name: str, default: int) -> tuple[str, int]:
+    """The logger's bind address and its syslog (``PORT``) or HTTP (``HTTPPORT``) port."""
+    return environ.get("DEIS_LOGGER_BIND", "127.0.0.1"), int(environ.get(f"DEIS_LOGGER_{name}", default))
+
+
+def _etcd_has(environ: Environ, key: str) -> bool:
+    """True when etcd answers and holds ``key`` (a component's announcement)."""
+    try:
+        return Etcd(endpoint_from_env(environ), timeout=1.0).get(key) is not None
+    except EtcdUnavailable:
+        return False
+
+
 COMPONENTS: tuple[Component, ...] = (
     Component(
         "etcd", "infrastructure", ("etcd-server",), infra.etcd_program,
@@ -77,15 +139,44 @@ COMPONENTS: tuple[Component, ...] = (
         binds=lambda env: [infra.redis_address(env)], ready=infra.redis_ready,
         help="the registry's blob-descriptor cache",
     ),
-    Component("store", "store", issue=6, help="object storage (file, Ceph RADOS, S3)"),
-    Component("logger", "logging", issue=6, help="syslog server keeping per-app logs"),
-    Component("logspout", "logging", issue=6, help="ships container output to the logger"),
-    Component("database", "control plane", ("postgresql",), issue=7, help="PostgreSQL for the controller"),
+    Component(
+        "store", "store", program=deis_program("store"),
+        ready=lambda env: _etcd_has(env, keys.component("store", "url")),
+        help="object storage (file, Ceph RADOS, S3)",
+    ),
+    Component(
+        "logger", "logging", program=deis_program("logger"),
+        binds=lambda env: [_logger_address(env, "PORT", 514), _logger_address(env, "HTTPPORT", 8088)],
+        ready=announced("logs"),
+        help="syslog server keeping per-app logs",
+    ),
+    Component(
+        "logspout", "logging", ("docker.io",), program=deis_program("logspout"),
+        ready=lambda env: _etcd_has(env, keys.host("logs")),
+        help="ships container output to the logger",
+    ),
+    Component(
+        "database", "control plane", ("postgresql",), deis_program("database"),
+        binds=lambda env: [("127.0.0.1", component_port(env, "database", 5432))],
+        ready=announced("database"),
+        help="PostgreSQL for the controller (data in <data dir>/database)",
+    ),
     Component("registry", "control plane", ("docker-registry",), issue=4, help="the Docker image registry"),
-    Component("controller", "control plane", issue=3, help="the REST API and scheduler"),
+    Component(
+        "controller", "control plane", (), deis_program("controller"),
+        binds=lambda env: [("0.0.0.0", component_port(env, "controller", 8000))],
+        ready=announced("controller"),
+        help="the REST API and scheduler",
+    ),
     Component("builder", "control plane", ("git",), issue=4, help="the git push SSH server and image builder"),
-    Component("publisher", "data plane", issue=5, help="announces routable containers in etcd"),
-    Component("router", "router", ("nginx",), issue=5, help="nginx, configured from etcd"),
+    Component("publisher", "data plane", program=deis_program("publisher"),
+              help="announces routable containers in etcd"),
+    Component(
+        "router", "router", ("nginx", "libnginx-mod-stream"), deis_program("router"),
+        binds=lambda env: [("0.0.0.0", router_port(env, name)) for name in ROUTER_PORTS],
+        ready=lambda env: _health_check(router_port(env, "healthPort")),
+        help="nginx, configured from etcd (80, 443, 2222 to the builder, 9090 health)",
+    ),
 )
 
 BY_NAME = {component.name: component for component in COMPONENTS}

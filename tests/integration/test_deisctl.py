@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,7 +38,15 @@ class Deisctl:
             DEIS_ETCD=f"http://127.0.0.1:{free_port()}",
             DEIS_ETCD_PEER_PORT=str(free_port()),
             DEIS_REDIS_PORT=str(free_port()),
+            DEIS_DATABASE_PORT=str(free_port()),
+            DEIS_CONTROLLER_PORT=str(free_port()),
+            DEIS_CONTROLLER_WORKERS="2",
+            DEIS_ROUTER_HTTPPORT=str(free_port()),
+            DEIS_ROUTER_HTTPSPORT=str(free_port()),
+            DEIS_ROUTER_BUILDERPORT=str(free_port()),
+            DEIS_ROUTER_HEALTHPORT=str(free_port()),
         )
+        self.environ.pop("DEIS_DATABASE_URL", None)
         self.root = root
 
     def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -64,8 +74,11 @@ class Deisctl:
 
 
 @pytest.fixture
-def deisctl(tmp_path):
-    ctl = Deisctl(tmp_path / "deis")
+def deisctl():
+    # Not pytest's tmp_path: its 0700 parents would keep the postgres user out of the database's data.
+    top = Path(tempfile.mkdtemp(prefix="deis-ctl-"))
+    top.chmod(0o755)
+    ctl = Deisctl(top / "deis")
     yield ctl
     ctl("stop", "platform", check=False)
     for pid in ctl.supervised_pids():  # never leak processes into other tests
@@ -75,6 +88,7 @@ def deisctl(tmp_path):
     for partition in psutil.disk_partitions(all=True):
         if partition.mountpoint.startswith(str(ctl.root)):
             subprocess.run(["umount", "-l", partition.mountpoint], check=False)
+    shutil.rmtree(top, ignore_errors=True)
 
 
 def test_install_platform_without_domain_refuses_and_leaves_nothing_running(deisctl):
@@ -124,7 +138,7 @@ def test_platform_start_status_kill_restart_and_stop(deisctl):
     status = deisctl.status()
     assert status["etcd"][0] == "running" and status["redis"][0] == "running"
     assert status["docker"][0] == ("external" if docker_was_up else "running")
-    assert status["controller"][:2] == ["not", "built"]
+    assert status["database"][0] == "running" and status["controller"][0] == "running"
     assert infra.redis_ready(deisctl.environ) and infra.docker_ready(deisctl.environ)
 
     _kill_etcd_and_watch_recover(deisctl)

@@ -184,8 +184,7 @@ def test_custom_domain_serves_https_with_its_own_certificate_by_sni(etcd, router
     etcd.put(keys.service(app_id, f"{app_id}_v1.web.1"), address)
     etcd.put(keys.domain(domain), app_id)
     etcd.put(keys.cert(domain, "cert"), cert)
-    etcd.put(keys.cert(domain, "key"), key)
-    applied(etcd, router, etcd.revision())
+    applied(etcd, router, etcd.put(keys.cert(domain, "key"), key))
     assert curl_https(router, domain, tmp_path / "ca.pem") == "secure hello\n|200"
     assert router.status(domain) == 200  # plain HTTP on the custom domain too
 
@@ -207,8 +206,7 @@ def test_bad_certificate_is_skipped_and_reported_and_other_apps_keep_serving(etc
 
 def test_applied_revision_is_recorded_for_the_scheduler(etcd, router, web, app_id):
     _, address = web()
-    etcd.put(keys.service(app_id, f"{app_id}_v1.web.1"), address)
-    applied(etcd, router, etcd.revision())
+    applied(etcd, router, etcd.put(keys.service(app_id, f"{app_id}_v1.web.1"), address))
 
 
 def test_nginx_killed_is_restarted_with_the_last_good_config(etcd, router, web, app_id):
@@ -240,9 +238,9 @@ def test_route_churn_is_coalesced_into_few_reloads(etcd, router, web, app_id):
     wait_until(lambda: router.status(f"{app_id}.deis.localhost") == 200, 3, what="routable")
     before = router.router.reloads
     for n in range(2, 32):  # 30 changes in ~1.5 s
-        etcd.put(keys.service(app_id, f"{app_id}_v1.web.{n}"), address)
+        last = etcd.put(keys.service(app_id, f"{app_id}_v1.web.{n}"), address)
         time.sleep(0.05)
-    applied(etcd, router, etcd.revision())
+    applied(etcd, router, last)
     reloads = router.router.reloads - before
     assert 1 <= reloads <= 10  # reload_interval 0.2 s here: at most ~1 per interval
 
@@ -273,8 +271,7 @@ def test_scale_down_in_drain_order_drops_no_request(etcd, router, web, app_id):
     for thread in threads:
         thread.start()
     time.sleep(0.5)
-    etcd.delete(keys.service(app_id, f"{app_id}_v1.web.2"))
-    applied(etcd, router, etcd.revision())
+    applied(etcd, router, etcd.delete_at(keys.service(app_id, f"{app_id}_v1.web.2")))
     second.stop(timeout=1)  # at once: "applied" means old workers no longer take requests
     time.sleep(1.0)
     done.set()
@@ -296,8 +293,7 @@ def test_git_push_port_passes_tcp_through_to_the_builder(etcd, router):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         etcd.put(keys.host("builder"), "127.0.0.1")
-        etcd.put(keys.port("builder"), str(server.server_address[1]))
-        applied(etcd, router, etcd.revision())
+        applied(etcd, router, etcd.put(keys.port("builder"), str(server.server_address[1])))
         with socket.create_connection(("127.0.0.1", router.ports.builder), timeout=5) as conn:
             conn.sendall(b"SSH-2.0-git\r\n")
             assert conn.recv(64) == b"SSH-2.0-deis-builder\r\nSSH-2.0-git\r\n"

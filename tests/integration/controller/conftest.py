@@ -65,16 +65,33 @@ def _empty_tables(url: str) -> None:
     _execute(url, f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
-def make_app(database_url: str, **settings: Any):
-    """Return a controller app on ``database_url`` with setting overrides."""
+def make_app(database_url: str, etcd_endpoint: str | None = None, **settings: Any):
+    """Return a controller app on ``database_url`` with setting overrides.
+
+    Without ``etcd_endpoint`` the app has no etcd: it reads no settings from
+    it and publishes nothing.
+    """
     overrides = {"databaseUrl": database_url, "platformDomain": PLATFORM_DOMAIN, **settings}
-    return create_app({"TESTING": True, "DEIS_ETCD": None, "DEIS_SETTINGS": overrides})
+    return create_app({"TESTING": True, "DEIS_ETCD": etcd_endpoint, "DEIS_SETTINGS": overrides})
 
 
 @pytest.fixture
 def app(database_url):
     """The controller app, on emptied tables."""
     application = make_app(database_url)
+    yield application
+    application.extensions["deis.db"].dispose()
+    _empty_tables(database_url)
+
+
+#: The builder key of :func:`etcd_app` (what ``X-Deis-Builder-Auth`` must carry).
+BUILDER_KEY = "test-builder-key"
+
+
+@pytest.fixture
+def etcd_app(database_url, etcd):
+    """The controller app publishing to the session's (emptied) etcd, on emptied tables."""
+    application = make_app(database_url, etcd.endpoint, builderKey=BUILDER_KEY)
     yield application
     application.extensions["deis.db"].dispose()
     _empty_tables(database_url)

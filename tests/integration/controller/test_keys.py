@@ -36,6 +36,14 @@ def test_keys_add_same_public_key_twice_is_400_unique(owner, other):
     assert response.get_json() == {"public": ["This field must be unique."]}
 
 
+def test_keys_add_of_someone_elses_key_with_another_comment_is_refused(owner, other):
+    """Public keys are public: the same key material must not resolve pushes to a second user."""
+    owner.post("/v1/keys/", {"id": "mine", "public": public_key("one", "owner@laptop")})
+    response = other.post("/v1/keys/", {"id": "stolen", "public": public_key("one", "other@elsewhere")})
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"public": ["This field must be unique."]}
+
+
 def test_keys_add_same_label_twice_is_400_unique(owner):
     owner.post("/v1/keys/", {"id": "laptop", "public": public_key("one")})
     response = owner.post("/v1/keys/", {"id": "laptop", "public": public_key("two")})

@@ -9,8 +9,10 @@ def names(chosen):
 
 
 def test_platform_means_every_built_component_in_v1_order():
-    assert names(components.resolve(["platform"])) == ["etcd", "docker", "redis"]
-    assert names(components.resolve([])) == ["etcd", "docker", "redis"]
+    built = [c for c in components.COMPONENTS if c.implemented]
+    assert names(components.resolve(["platform"])) == names(components.start_order(built))
+    assert names(components.resolve([]))[:3] == ["etcd", "docker", "redis"]
+    assert "publisher" in names(components.resolve([]))
 
 
 def test_tiers_follow_v1_order_store_logging_control_data_router():
@@ -34,5 +36,15 @@ def test_unknown_component_lists_the_known_ones():
 
 
 def test_unbuilt_component_names_its_issue():
-    with pytest.raises(ValidationError, match=r"controller is not built yet \(issue #3\)"):
-        components.resolve(["controller"])
+    unbuilt = next(c for c in components.COMPONENTS if not c.implemented)
+    with pytest.raises(ValidationError, match=rf"{unbuilt.name} is not built yet \(issue #{unbuilt.issue}\)"):
+        components.resolve([unbuilt.name])
+
+
+def test_database_and_controller_are_built_with_their_ports_from_the_environment():
+    database, controller = components.get("database"), components.get("controller")
+    assert database.implemented and controller.implemented
+    assert database.binds({}) == [("127.0.0.1", 5432)]
+    assert database.binds({"DEIS_DATABASE_PORT": "6543"}) == [("127.0.0.1", 6543)]
+    assert controller.binds({"DEIS_CONTROLLER_PORT": "8111"}) == [("0.0.0.0", 8111)]
+    assert names(components.start_order([controller, database])) == ["database", "controller"]

@@ -1,0 +1,208 @@
+"""The ``docker`` backend: app containers on a Docker engine, through the Docker SDK.
+
+Every container is hardened the same way (reliability plan T18): all
+capabilities dropped, ``no-new-privileges``, a PID limit, the memory and CPU
+limits of its process type, the default bridge network, no mounts, never
+privileged. Long-running processes get Docker's ``on-failure`` restart policy,
+whose delay doubles after each crash (from 100 ms up to a minute) and resets
+once a container has run for 10 s — the exponential backoff of T19; a new
+release is a new container, so it starts with a fresh backoff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+
+import docker
+import requests
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+
+from controller.scheduler.base import (
+    ContainerSpec,
+    ImageUnavailable,
+    Scheduler,
+    SchedulerError,
+    State,
+    Status,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+#: Processes per container; a fork bomb in one app must not starve the host.
+DEFAULT_PIDS_LIMIT = 1024
+#: Docker restarts forever with growing delays; giving up would leave a release silently dead.
+RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 0}
+
+
+@contextlib.contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Re-raise Docker SDK and transport errors as :class:`SchedulerError`."""
+    try:
+        yield
+    except (DockerException, requests.RequestException) as exc:
+        raise SchedulerError(f"the Docker engine failed while {action}: {_reason(exc)}") from exc
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "explanation", None) or str(exc)
+
+
+def status_of(attrs: dict) -> Status:
+    """Map ``docker inspect`` attributes to a v1 :class:`Status`."""
+    state = attrs.get("State") or {}
+    exit_code = state.get("ExitCode")
+    restarts = int(attrs.get("RestartCount") or 0)
+    return Status(_state_of(state), exit_code if _has_exited(state, restarts) else None, restarts)
+
+
+def _has_exited(state: dict, restarts: int) -> bool:
+    return state.get("Status") in {"exited", "restarting", "dead"} or restarts > 0
+
+
+def _state_of(state: dict) -> State:
+    status = state.get("Status")
+    if status == "running":
+        return State.crashed if state.get("Restarting") else State.up
+    if status == "exited":
+        return State.down if state.get("ExitCode") == 0 else State.crashed
+    return {
+        "created": State.created,
+        "restarting": State.crashed,
+        "paused": State.down,
+        "removing": State.destroyed,
+        "dead": State.error,
+    }.get(status, State.error)
+
+
+def create_options(spec: ContainerSpec, pids_limit: int) -> dict:
+    """Return the keyword arguments of ``containers.create`` for ``spec`` (pure)."""
+    options = {
+        "image": spec.image,
+        "name": spec.name,
+        "command": spec.command,
+        "entrypoint": spec.entrypoint,
+        "environment": dict(spec.environment),
+        "labels": dict(spec.labels),
+        "detach": True,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "pids_limit": pids_limit,
+        "privileged": False,
+        "network_mode": "bridge",
+    }
+    if spec.port:
+        # A random host port: the publisher announces it when routers live elsewhere.
+        options["ports"] = {f"{spec.port}/tcp": None}
+    if spec.memory:
+        options["mem_limit"] = spec.memory
+    if spec.cpu_shares:
+        options["cpu_shares"] = spec.cpu_shares
+    if spec.restart:
+        options["restart_policy"] = dict(RESTART_POLICY)
+    return options
+
+
+class DockerScheduler(Scheduler):
+    """Containers on the engine at ``host`` (``DOCKER_HOST`` or the standard socket)."""
+
+    def __init__(self, host: str | None = None, pids_limit: int = DEFAULT_PIDS_LIMIT, timeout: float = 60):
+        self.host = host or os.environ.get("DOCKER_HOST", DEFAULT_HOST)
+        self.pids_limit = pids_limit
+        with _translated("connecting"):
+            self.client = docker.DockerClient(base_url=self.host, timeout=timeout)
+
+    def ensure_image(self, image: str) -> None:
+        """Use ``image`` if it is local, else pull it from its registry."""
+        with _translated(f"looking up image {image}"):
+            try:
+                self.client.images.get(image)
+                return
+            except ImageNotFound:
+                pass
+        try:
+            with _translated(f"pulling {image}"):
+                self.client.images.pull(image)
+        except SchedulerError as exc:
+            if isinstance(exc.__cause__, NotFound | APIError):
+                raise ImageUnavailable(f"Image {image!r} is not on this host and could not be pulled: "
+                                       f"{_reason(exc.__cause__)}") from exc
+            raise
+
+    def image_port(self, image: str) -> int | None:
+        """Return the lowest TCP port ``image`` EXPOSEs."""
+        with _translated(f"inspecting image {image}"):
+            config = self.client.images.get(image).attrs.get("Config") or {}
+        ports = [int(p.split("/")[0]) for p in (config.get("ExposedPorts") or {}) if p.endswith("/tcp")]
+        return min(ports) if ports else None
+
+    def create(self, spec: ContainerSpec) -> None:
+        """Create ``spec.name`` with the platform's hardening."""
+        with _translated(f"creating {spec.name}"):
+            self.client.containers.create(**create_options(spec, self.pids_limit))
+
+    def start(self, name: str) -> None:
+        """Start ``name``."""
+        with _translated(f"starting {name}"):
+            self.client.api.start(name)
+
+    def stop(self, name: str, timeout: float) -> None:
+        """SIGTERM, ``timeout`` seconds of grace, SIGKILL (Docker's own ``stop``)."""
+        with _translated(f"stopping {name}"), contextlib.suppress(NotFound):
+            # The HTTP call lasts as long as the grace period; give it room.
+            self.client.api.stop(name, timeout=int(timeout))
+
+    def destroy(self, name: str) -> None:
+        """Remove ``name`` by force."""
+        with _translated(f"removing {name}"), contextlib.suppress(NotFound):
+            self.client.api.remove_container(name, force=True)
+
+    def state(self, name: str) -> Status:
+        """Return the status of ``name``."""
+        attrs = self._inspect(name)
+        return Status(State.destroyed) if attrs is None else status_of(attrs)
+
+    def address(self, name: str) -> str | None:
+        """Return the container's IP on its first network."""
+        attrs = self._inspect(name) or {}
+        for network in ((attrs.get("NetworkSettings") or {}).get("Networks") or {}).values():
+            if network.get("IPAddress"):
+                return network["IPAddress"]
+        return None
+
+    def containers(self, app: str) -> list[str]:
+        """Return the names of every container labelled ``deis.app=<app>``."""
+        with _translated(f"listing containers of {app}"):
+            found = self.client.api.containers(all=True, filters={"label": f"deis.app={app}"})
+        return sorted(c["Names"][0].lstrip("/") for c in found if c.get("Names"))
+
+    def run(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:
+        """Run ``spec`` to its end and return ``(exit code, stdout and stderr)``."""
+        self.create(spec)
+        try:
+            self.start(spec.name)
+            exit_code = self._wait(spec.name, timeout)
+            with _translated(f"reading the output of {spec.name}"):
+                output = self.client.api.logs(spec.name, stdout=True, stderr=True)
+            return exit_code, output.decode("utf-8", errors="replace")
+        finally:
+            self.destroy(spec.name)
+
+    def _wait(self, name: str, timeout: float) -> int:
+        try:
+            result = self.client.api.wait(name, timeout=timeout)
+        except requests.RequestException as exc:
+            raise SchedulerError(f"{name} did not finish within {timeout:g} s and was killed") from exc
+        except DockerException as exc:
+            raise SchedulerError(f"the Docker engine failed while waiting for {name}: {_reason(exc)}") from exc
+        return int(result.get("StatusCode", -1))
+
+    def _inspect(self, name: str) -> dict | None:
+        with _translated(f"inspecting {name}"):
+            try:
+                return self.client.api.inspect_container(name)
+            except NotFound:
+                return None

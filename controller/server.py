@@ -1,0 +1,117 @@
+"""``deis-controller``: prepare the platform side, then serve the API under gunicorn.
+
+Start-up, in order (v1's boot, without confd):
+
+1. read the settings (environment, then etcd) and make sure the shared
+   secrets ``builderKey`` and ``secretKey`` exist in etcd (generated once, as
+   v1 did at boot), so the builder and every worker agree on them;
+2. wait for the database and migrate it (once, in the master process);
+3. rewrite the controller's etcd side from the database (``publish_all``);
+4. serve with gunicorn, and announce ``/deis/controller/host`` and ``/port``
+   under a lease once the socket is bound; the lease is revoked on exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from gunicorn.app.base import BaseApplication
+
+from controller import db, publishing
+from controller import settings as controller_settings
+from controller.app import create_app
+from deis import keys
+from deis.etcd import Etcd, Lease, announce
+from deis.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: v1's gunicorn timeout: builds and deploys may take long.
+TIMEOUT = 1200
+#: Seconds to wait for the database at start before giving up (supervisord retries).
+DATABASE_WAIT = 60.0
+#: Secrets generated on first start and kept in etcd.
+SECRETS = ("builderKey", "secretKey")
+
+
+def ensure_secrets(etcd: Etcd, settings: Settings) -> None:
+    """Generate and store each shared secret that neither the environment nor etcd sets."""
+    for name in SECRETS:
+        if settings.resolve(name)[1] == "default":
+            etcd.put(settings.key(name), secrets.token_urlsafe(48))
+            log.info("generated %s and stored it at %s", name, settings.key(name))
+
+
+def migrate_when_up(url: str, wait: float = DATABASE_WAIT) -> None:
+    """Migrate the database, retrying while it does not answer yet."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return db.migrate(url)
+        except db.DatabaseUnavailable as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.info("waiting for the database: %s", exc)
+            time.sleep(1.0)
+
+
+def publish_everything(url: str, etcd: Etcd) -> None:
+    """Rewrite the etcd side (domains, certs, routed config) from the database."""
+    database = db.Database(url)
+    try:
+        with database.transaction() as session:
+            publishing.publish_all(session, etcd)
+    finally:
+        database.dispose()
+
+
+class Server(BaseApplication):
+    """gunicorn running :func:`controller.app.create_app` in each worker."""
+
+    def __init__(self, settings: Settings, etcd: Etcd):
+        self.settings = settings
+        self.etcd = etcd
+        self.lease: Lease | None = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply the controller's gunicorn options."""
+        options = {
+            "bind": f"0.0.0.0:{self.settings.get('port')}",
+            "workers": self.settings.get("workers"),
+            "timeout": TIMEOUT,
+            "accesslog": "-",
+            "when_ready": self._announce,
+            "on_exit": self._withdraw,
+        }
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25 opens a control socket in $HOME, shared by every controller on the host.
+            options["control_socket_disable"] = True
+        for name, value in options.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        """Return the WSGI application (called in each worker)."""
+        return create_app({"DEIS_MIGRATE": False})
+
+    def _announce(self, _arbiter) -> None:
+        host, port = self.settings.get("host"), self.settings.get("port")
+        self.lease = announce(self.etcd, "controller", host, port)
+        log.info("announced at %s = %s:%s", keys.host("controller"), host, port)
+
+    def _withdraw(self, _arbiter) -> None:
+        if self.lease is not None:
+            self.lease.__exit__(None, None, None)
+
+
+def run() -> None:
+    """Prepare etcd and the database, then serve until SIGTERM."""
+    etcd = Etcd()
+    settings = controller_settings.load(etcd=etcd)
+    ensure_secrets(etcd, settings)
+    url = controller_settings.database_url(settings)
+    migrate_when_up(url)
+    publish_everything(url, etcd)
+    Server(settings, etcd).run()

@@ -1,0 +1,135 @@
+"""Waiting until a new container answers, before any old one is withdrawn.
+
+A routable container passes when ``HEALTHCHECK_URL`` (from its config) answers
+200 over HTTP, or, without one, when its port accepts a TCP connection — both
+on the container's own IP, never through Docker's userland proxy. Other types
+pass once running. A container that exits while we wait fails at once, so a
+release that crashes at boot is refused in about a second, not after a
+timeout. ``HEALTHCHECK_TIMEOUT`` (per probe, default 1 s) and
+``HEALTHCHECK_INITIAL_DELAY`` (default 0 s) are Deis v1's config keys.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import requests
+
+from controller.scheduler import ContainerSpec, Scheduler, State
+from deis import naming
+from deis.errors import PermanentError
+
+#: States from which a container will not answer without someone acting.
+_DEAD = {State.crashed, State.down, State.destroyed, State.error}
+
+
+class Unhealthy(PermanentError):
+    """A new container did not come up; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """How to probe one container, from its environment."""
+
+    url: str | None = None
+    timeout: float = 1.0
+    initial_delay: float = 0.0
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> Check:
+        """Read ``HEALTHCHECK_URL``, ``_TIMEOUT`` and ``_INITIAL_DELAY``."""
+        url = (env.get("HEALTHCHECK_URL") or "").strip() or None
+        if url and not url.startswith("/"):
+            url = f"/{url}"
+        return cls(url, _seconds(env.get("HEALTHCHECK_TIMEOUT"), 1.0),
+                   _seconds(env.get("HEALTHCHECK_INITIAL_DELAY"), 0.0))
+
+    def describe(self, listen: int) -> str:
+        """Say what is probed: ``GET /health on port 5000`` or ``port 5000``."""
+        return f"GET {self.url} on port {listen}" if self.url else f"port {listen}"
+
+
+def _seconds(text: str | None, default: float) -> float:
+    try:
+        return max(float(text), 0.0) if text not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def short_name(spec: ContainerSpec) -> str:
+    """Return ``web.1`` for ``app_v3.web.1``."""
+    parsed = naming.parse_container_name(spec.name)
+    return parsed.process if parsed else spec.name
+
+
+Probe = Callable[[ContainerSpec, Check], tuple[bool, str]]
+
+
+class HealthCheck:
+    """Waits for containers of ``scheduler`` to answer, up to ``timeout`` seconds each."""
+
+    def __init__(self, scheduler: Scheduler, timeout: float = 60.0, interval: float = 0.2,
+                 probe: Probe | None = None):
+        self.scheduler = scheduler
+        self.timeout = timeout
+        self.interval = interval
+        self.probe = probe or self.answers
+
+    def wait(self, spec: ContainerSpec, stop: threading.Event | None = None) -> None:
+        """Return once ``spec``'s container answers; raise :class:`Unhealthy` otherwise."""
+        stop = stop or threading.Event()
+        check = Check.from_environment(spec.environment)
+        if stop.wait(check.initial_delay):
+            return
+        deadline = time.monotonic() + self.timeout
+        reason = "it did not start"
+        while not stop.is_set():
+            status = self.scheduler.state(spec.name)
+            if status.state in _DEAD:
+                raise Unhealthy(f"{short_name(spec)} exited with code {status.exit_code} before it answered"
+                                f"{self._on(spec, check)}")
+            if status.state is State.up:
+                if spec.port is None:
+                    return
+                ok, reason = self.probe(spec, check)
+                if ok:
+                    return
+            if time.monotonic() > deadline:
+                raise Unhealthy(f"{short_name(spec)} did not answer{self._on(spec, check)} "
+                                f"within {self.timeout:g} s ({reason})")
+            stop.wait(self.interval)
+
+    def answers(self, spec: ContainerSpec, check: Check) -> tuple[bool, str]:
+        """Probe the container once: ``(passed, why not)``."""
+        ip = self.scheduler.address(spec.name)
+        if not ip:
+            return False, "it has no IP address yet"
+        if check.url:
+            return _http_ok(ip, spec.port, check)
+        return _port_open(ip, spec.port, check.timeout)
+
+    @staticmethod
+    def _on(spec: ContainerSpec, check: Check) -> str:
+        return f" on {check.describe(spec.port)}" if spec.port else ""
+
+
+def _port_open(ip: str, listen: int, timeout: float) -> tuple[bool, str]:
+    try:
+        with socket.create_connection((ip, listen), timeout=timeout):
+            return True, ""
+    except OSError as exc:
+        return False, f"connection failed: {exc.strerror or exc}"
+
+
+def _http_ok(ip: str, listen: int, check: Check) -> tuple[bool, str]:
+    try:
+        response = requests.get(f"http://{ip}:{listen}{check.url}", timeout=check.timeout, allow_redirects=False)
+    except requests.RequestException as exc:
+        return False, f"request failed: {type(exc).__name__}"
+    if response.status_code == 200:
+        return True, ""
+    return False, f"GET {check.url} answered {response.status_code}, not 200"

@@ -1,0 +1,96 @@
+"""An app's log, read from the logger's HTTP API (``deis logs``).
+
+The logger announces ``/deis/logs/host``, its syslog ``/port`` and its HTTP
+``/httpPort``; v1's request shape is kept: ``GET http://<logger>/<app>?log_lines=N``,
+plus ``&follow=1`` for a stream that keeps sending new lines (``deis logs -f``).
+Before a logger is announced, or while it holds nothing for the app, there is no log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import requests
+
+from controller.errors import BadRequest, ServiceUnavailable
+from deis import keys
+from deis.settings import KeyReader
+
+#: v1's ``LOG_LINES``: lines returned when the request names no number.
+DEFAULT_LINES = 1000
+#: Seconds the logger may take to answer.
+TIMEOUT = 10.0
+#: The name the logger announces itself under.
+LOGGER = "logs"
+
+
+def lines_wanted(raw: str | None, default: int = DEFAULT_LINES) -> int:
+    """Parse ``?log_lines=`` (a positive integer, default 1000)."""
+    if raw in (None, ""):
+        return default
+    try:
+        lines = int(raw)
+    except ValueError:
+        lines = 0
+    if lines < 1:
+        raise BadRequest(f"log_lines must be a positive number of lines, not {raw!r}")
+    return lines
+
+
+def logger_url(etcd: KeyReader | None) -> str | None:
+    """Return the announced logger's HTTP base URL, or ``None`` when there is none."""
+    if etcd is None:
+        return None
+    host, port = etcd.get(keys.host(LOGGER)), etcd.get(keys.logger_http_port())
+    if not host or not port:
+        return None
+    return f"http://{host}:{port}"
+
+
+def _get(etcd: KeyReader | None, app_id: str, **params) -> requests.Response | None:
+    base = logger_url(etcd)
+    if base is None:
+        return None
+    stream = bool(params.get("follow"))
+    try:
+        response = requests.get(f"{base}/{app_id}", params=params, timeout=(TIMEOUT, None if stream else TIMEOUT),
+                                stream=stream)
+    except requests.RequestException as exc:
+        message = f"Error accessing logs for {app_id}: the logger at {base} did not answer ({exc})"
+        raise ServiceUnavailable(message) from exc
+    if not response.ok and response.status_code not in (204, 404):
+        raise ServiceUnavailable(f"Error accessing logs for {app_id}: the logger answered {response.status_code}")
+    return response
+
+
+def fetch(etcd: KeyReader | None, app_id: str, lines: int) -> str | None:
+    """Return the last ``lines`` lines of the app's log, or ``None`` when it has none."""
+    response = _get(etcd, app_id, log_lines=lines)
+    if response is None or response.status_code in (204, 404) or not response.content:
+        return None
+    return response.text
+
+
+def follow(etcd: KeyReader | None, app_id: str, lines: int) -> Iterator[bytes] | None:
+    """Return a stream of the last ``lines`` lines and then every new one, or ``None`` without a logger."""
+    response = _get(etcd, app_id, log_lines=lines, follow=1)
+    if response is None:
+        return None
+
+    def chunks() -> Iterator[bytes]:
+        with response:
+            yield from response.iter_content(chunk_size=None)
+
+    return chunks()
+
+
+def delete(etcd: KeyReader | None, app_id: str) -> None:
+    """Delete an app's log at the logger (``deis apps:destroy``); no logger, nothing to delete."""
+    base = logger_url(etcd)
+    if base is None:
+        return
+    try:
+        requests.delete(f"{base}/{app_id}", timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(f"Could not delete the logs of {app_id}: the logger at {base} did not answer "
+                                 f"({exc}); try 'deis apps:destroy' again") from exc

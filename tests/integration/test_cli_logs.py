@@ -1,0 +1,68 @@
+"""deis logs [-f] — real controller, logger, etcd and Docker; the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.services import LoggerProcess, wait_until
+
+pytest_plugins = ["tests.integration.cli_conftest"]
+
+DEIS = str(Path(sys.executable).with_name("deis"))
+
+
+@pytest.fixture
+def logger(etcd, tmp_path):
+    """A running deis-logger, announced in the controller's etcd."""
+    process = LoggerProcess(etcd.endpoint, tmp_path / "store").start()
+    yield process
+    process.stop()
+
+
+# deis logs
+def test_logs_show_controller_events_as_deis_controller_lines(alice, logger, deployed):
+    alice("config:set", "POWERED_BY=Deis", "-a", deployed)
+    output = wait_until(lambda: "added POWERED_BY" in (out := alice("logs", "-a", deployed).stdout) and out, 5,
+                        what="config event in the log")
+    lines = output.splitlines()
+    assert any(line.endswith("myapp[deis-controller]: alice added POWERED_BY") for line in lines), lines
+    assert any("myapp[deis-controller]: alice deployed deis-test/busybox" in line for line in lines), lines
+    for line in lines:  # every line starts with an RFC 3339 time
+        assert datetime.fromisoformat(line.split(" ", 1)[0].replace("Z", "+00:00")).tzinfo is not None
+
+
+def test_logs_before_any_line_says_there_are_none(alice, logger, controller):
+    assert alice("create", "quiet", "--no-remote").exit_code == 0
+    logger_app_lines = logger.lines("quiet")
+    result = alice("logs", "-a", "quiet")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == len(logger_app_lines)
+
+
+# deis logs -f
+def test_logs_follow_prints_new_lines_as_they_happen(alice, logger, deployed):
+    follower = subprocess.Popen([DEIS, "logs", "-f", "-a", deployed], stdout=subprocess.PIPE, text=True,
+                                env={"HOME": str(alice.home), "PATH": "/usr/bin:/bin"})
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(follower.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: seen, 5, what="the recent lines")
+        alice("config:set", "FOLLOWED=yes", "-a", deployed)
+        wait_until(lambda: any("alice added FOLLOWED" in line for line in seen), 3, what="the new event, live")
+    finally:
+        follower.terminate()
+        follower.wait(5)
+
+
+# deis apps:destroy
+def test_destroy_deletes_the_apps_log(alice, logger, deployed):
+    wait_until(lambda: logger.lines(deployed), 5, what="some log lines")
+    assert alice("destroy", "-a", deployed, f"--confirm={deployed}").exit_code == 0
+    assert logger.lines(deployed) == []

@@ -1,0 +1,89 @@
+"""deisctl runs etcd, the database and the controller; the API answers over HTTP.
+
+The data directory is a fresh folder under /tmp (not pytest's 0700 tmp_path,
+which the ``postgres`` system user could not reach), with free ports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from deis import keys
+from tests.integration.test_deisctl import Deisctl
+
+COMPONENTS = ("etcd", "database", "controller")
+
+
+@pytest.fixture
+def deisctl():
+    root = Path(tempfile.mkdtemp(prefix="deis-ctl-"))
+    root.chmod(0o755)
+    ctl = Deisctl(root / "deis")  # free ports for etcd, Redis, the database and the controller
+    yield ctl
+    ctl("stop", "platform", check=False)
+    for pid in ctl.supervised_pids():  # never leak processes into other tests
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def api(ctl: Deisctl, path: str) -> str:
+    return f"http://127.0.0.1:{ctl.environ['DEIS_CONTROLLER_PORT']}{path}"
+
+
+def postgres_running(data: Path) -> bool:
+    return any(str(data) in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"]))
+
+
+def test_start_database_and_controller_register_stop_and_start_again(deisctl):
+    deisctl("install", *COMPONENTS)
+    started = deisctl("start", *COMPONENTS)
+    assert "controller: running" in started.stdout
+    status = deisctl.status()
+    assert [status[name][0] for name in COMPONENTS] == ["running"] * 3
+
+    etcd = deisctl.etcd
+    assert etcd.get(keys.port("database")) == deisctl.environ["DEIS_DATABASE_PORT"]
+    assert etcd.get(keys.component("database", "user")) == "deis"
+    assert len(etcd.get(keys.component("database", "password"))) >= 24
+    assert etcd.get(keys.port("controller")) == deisctl.environ["DEIS_CONTROLLER_PORT"]
+    assert etcd.get(keys.component("controller", "builderKey"))
+
+    assert requests.get(api(deisctl, "/healthz"), timeout=10).text == "OK"
+    user = {"username": "first", "password": "pw pw pw", "email": "first@example.com"}
+    registered = requests.post(api(deisctl, "/v1/auth/register/"), json=user, timeout=30)
+    assert registered.status_code == 201 and registered.json()["is_superuser"] is True
+    token = requests.post(api(deisctl, "/v1/auth/login/"), json=user, timeout=30).json()["token"]
+    created = requests.post(api(deisctl, "/v1/apps/"), json={"id": "hello"},
+                            headers={"Authorization": f"token {token}"}, timeout=30)
+    assert created.status_code == 201
+    assert etcd.get(keys.app_marker("hello")) == "hello"
+    assert "/v1/hooks/key/{fingerprint}" in requests.get(api(deisctl, "/v1/openapi.json"), timeout=10).json()["paths"]
+
+    deisctl("stop", "platform")
+    assert deisctl.supervised_pids() == []
+    data = deisctl.root / "database"
+    assert not postgres_running(data)
+    assert (data / "PG_VERSION").is_file()
+    journal = deisctl("journal", "database", "-n", "200").stdout
+    assert "received fast shutdown request" in journal and "database system is shut down" in journal
+    assert "FATAL" not in journal
+
+    # Everything comes back from the same data: the cluster is reused, not re-created.
+    deisctl("start", *COMPONENTS)
+    login = requests.post(api(deisctl, "/v1/auth/login/"), json=user, timeout=30)
+    assert login.status_code == 200
+    assert etcd.get(keys.app_marker("hello")) == "hello"
+    deisctl("stop", "platform")
+    assert deisctl.supervised_pids() == []
+    assert not postgres_running(data)
+    assert etcd.healthy() is False
