@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from deis import keys
-from tests.integration.test_deisctl import Deisctl
+from tests.platform import Deisctl
 
 COMPONENTS = ("etcd", "database", "controller")
 

@@ -1,0 +1,64 @@
+"""The platform as deisctl runs it, isolated for tests: own data dir, free ports for everything."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+
+from deis.etcd import Etcd
+from tests.services import free_port
+
+DEISCTL = str(Path(sys.executable).with_name("deisctl"))
+
+
+class Deisctl:
+    """Runs the real deisctl command with an isolated data dir and ports."""
+
+    def __init__(self, root: Path):
+        self.environ = dict(
+            os.environ,
+            DEIS_DATA_DIR=str(root),
+            DEIS_ETCD=f"http://127.0.0.1:{free_port()}",
+            DEIS_ETCD_PEER_PORT=str(free_port()),
+            DEIS_REDIS_PORT=str(free_port()),
+            DEIS_DATABASE_PORT=str(free_port()),
+            DEIS_CONTROLLER_PORT=str(free_port()),
+            DEIS_CONTROLLER_WORKERS="2",
+            DEIS_ROUTER_HTTPPORT=str(free_port()),
+            DEIS_ROUTER_HTTPSPORT=str(free_port()),
+            DEIS_ROUTER_BUILDERPORT=str(free_port()),
+            DEIS_ROUTER_HEALTHPORT=str(free_port()),
+            DEIS_LOGGER_PORT=str(free_port()),
+            DEIS_LOGGER_HTTPPORT=str(free_port()),
+            DEIS_REGISTRY_PORT=str(free_port()),
+            DEIS_BUILDER_PORT=str(free_port()),
+        )
+        self.environ.pop("DEIS_DATABASE_URL", None)
+        self.root = root
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([DEISCTL, *args], env=self.environ, capture_output=True, text=True, timeout=180)
+        if check and result.returncode != 0:
+            raise AssertionError(f"deisctl {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def status(self) -> dict[str, list[str]]:
+        lines = self("status").stdout.splitlines()[1:]
+        return {line.split()[0]: line.split()[1:] for line in lines}
+
+    def supervised_pids(self) -> list[int]:
+        """Pids of supervisord and its children for this data dir."""
+        pids = []
+        for process in psutil.process_iter(["cmdline"]):
+            if any(str(self.root) in part for part in process.info["cmdline"] or []):
+                pids.append(process.pid)
+                pids.extend(child.pid for child in process.children(recursive=True))
+        return pids
+
+    @property
+    def etcd(self) -> Etcd:
+        return Etcd(self.environ["DEIS_ETCD"])
