@@ -13,7 +13,9 @@ setup(
     description="A Heroku-style platform: git push, Docker, etcd, nginx (Deis v1 re-created)",
     python_requires=">=3.11",
     packages=find_packages(include=["deis", "deis.*", *[f"{c}*" for c in COMPONENTS]]),
-    package_data={"deis.ctl": ["templates/*.j2"], "database": ["templates/*.sql"]},
+    package_data={"deis.ctl": ["templates/*.j2"], "database": ["templates/*.sql"], "registry": ["templates/*.j2"],
+                  "store": ["templates/*.j2"], "router": ["templates/*.j2"],
+                  "builder": ["buildpacks/init", "buildpacks/slugbuilder", "buildpacks/*/bin/*"]},
     install_requires=[
         "click>=8.1",
         "requests>=2.31",
@@ -29,6 +31,9 @@ setup(
         "argon2-cffi>=23.1",
         "gunicorn>=22.0",
         "cryptography>=38.0",
+        "paramiko>=3.4",
+        "pyyaml>=6.0",
+        "boto3>=1.28",
     ],
     extras_require={
         "test": ["pytest>=7.4", "pytest-timeout>=2.2", "ruff>=0.4"],

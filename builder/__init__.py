@@ -1,1 +1,4 @@
-"""deis-builder: see DESIGN.md §2. Not built yet; its entry point says so."""
+"""deis-builder: ``git push`` over SSH, built into an image, released by the controller."""
+
+from builder.server import Builder as Builder
+from builder.server import Config as Config

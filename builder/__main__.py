@@ -1,14 +1,55 @@
-"""Entry point of ``deis-builder``."""
+"""``deis-builder``: serve ``git push`` over SSH, build the pushed app and release it."""
 
-import sys
+from __future__ import annotations
 
-#: The issue that builds this component.
-ISSUE = 4
+import logging
+import signal
+import threading
+
+from builder.server import Builder, Config
+from builder.settings import SETTINGS
+from builder.sweep import Sweeper
+from deis import logconfig
+from deis.errors import EtcdUnavailable
+from deis.etcd import Etcd
+
+log = logging.getLogger(__name__)
+
+
+def config_from(settings) -> Config:
+    """Build a :class:`Config` from resolved settings."""
+    return Config(bind=settings.get("bind"), port=settings.get("port"), host=settings.get("host"),
+                  data_dir=settings.get("dataDir"), builder_key=settings.get("builderKey"),
+                  max_connections=settings.get("maxConnections"))
 
 
 def main() -> None:
-    """Refuse to run: this component is not built yet."""
-    sys.exit(f"deis-builder is not built yet (issue #{ISSUE}); nothing was started")
+    """Run the builder until SIGTERM or SIGINT."""
+    logconfig.configure("builder")
+    etcd = Etcd()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    builder = _start(etcd, stop)
+    if builder is None:
+        return
+    sweeper = Sweeper(builder.repos, etcd)
+    threading.Thread(target=sweeper.run, args=(stop,), name="repo-sweep", daemon=True).start()
+    stop.wait()
+    builder.stop()
+
+
+def _start(etcd: Etcd, stop: threading.Event) -> Builder | None:
+    """Start serving once etcd answers (the host key lives there), and announce."""
+    while not stop.is_set():
+        try:
+            builder = Builder(config_from(SETTINGS.bind(etcd)), etcd).start()
+            builder.announce()
+            return builder
+        except EtcdUnavailable as exc:
+            log.warning("waiting for etcd: %s", exc)
+            stop.wait(2)
+    return None
 
 
 if __name__ == "__main__":

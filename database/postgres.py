@@ -66,6 +66,8 @@ class Cluster:
     port: int = 5432
     max_connections: int = 250
     user: str = ""
+    #: Extra ``-c name=value`` server settings (archiving, recovery), in order.
+    options: tuple[tuple[str, str], ...] = ()
 
     @property
     def owner(self) -> str:
@@ -80,7 +82,8 @@ class Cluster:
     def postgres_argv(self) -> list[str]:
         """Return the server's command line: loopback TCP, its socket in the data folder (pure)."""
         return [binary("postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.data),
-                "-c", f"listen_addresses={self.host}", "-c", f"max_connections={self.max_connections}"]
+                "-c", f"listen_addresses={self.host}", "-c", f"max_connections={self.max_connections}",
+                *[arg for name, value in self.options for arg in ("-c", f"{name}={value}")]]
 
     def psql_argv(self) -> list[str]:
         """Return the superuser ``psql`` command line over the Unix socket (pure)."""
@@ -103,7 +106,7 @@ class Cluster:
                 f"{self.data} is not empty but holds no PostgreSQL cluster (no PG_VERSION); "
                 "it is left untouched: move its contents away or set another DEIS_DATA_DIR")
         self.data.mkdir(parents=True, exist_ok=True)
-        self._own(self.data)
+        self.own(self.data)
         log.info("creating a new cluster in %s", self.data)
         try:
             self._run(self.initdb_argv(), "initdb")
@@ -114,11 +117,12 @@ class Cluster:
             raise
         return True
 
-    def _own(self, folder: Path) -> None:
+    def own(self, path: Path, mode: int = 0o700) -> None:
+        """Give ``path`` to the cluster's owner with ``mode`` (PostgreSQL insists on 0700 folders)."""
         if os.geteuid() == 0:
             account = pwd.getpwnam(self.owner)
-            os.chown(folder, account.pw_uid, account.pw_gid)
-        folder.chmod(0o700)
+            os.chown(path, account.pw_uid, account.pw_gid)
+        path.chmod(mode)
 
     # -- processes -------------------------------------------------------------
 
@@ -127,6 +131,10 @@ class Cluster:
             return {}
         account = pwd.getpwnam(self.owner)
         return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+    def run_as(self) -> dict:
+        """Return ``subprocess`` arguments that run a command as the owner."""
+        return self._as_owner()
 
     def _environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C", **(extra or {})}
@@ -137,18 +145,22 @@ class Cluster:
         if result.returncode != 0:
             raise PostgresError(f"{what} failed (exit {result.returncode}): {result.stderr.strip()}")
 
-    def start(self) -> subprocess.Popen:
-        """Start the server and return its process once it accepts connections."""
-        process = subprocess.Popen(self.postgres_argv(), cwd=self.data, env=self._environment(),
+    def start(self, environ: dict[str, str] | None = None, timeout: float = START_TIMEOUT) -> subprocess.Popen:
+        """Start the server and return its process once it accepts connections.
+
+        ``environ`` reaches the server's children (the WAL archiver's store URL
+        and credentials) without appearing on any command line.
+        """
+        process = subprocess.Popen(self.postgres_argv(), cwd=self.data, env=self._environment(environ),
                                    **self._as_owner())
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + timeout
         while not self.accepting():
             if process.poll() is not None:
                 raise PostgresError(f"postgres exited with status {process.returncode} while starting; "
                                     "its messages are above")
             if time.monotonic() > deadline:
                 stop(process)
-                raise PostgresError(f"postgres did not accept connections within {START_TIMEOUT:.0f} s")
+                raise PostgresError(f"postgres did not accept connections within {timeout:.0f} s")
             time.sleep(0.2)
         return process
 
@@ -158,6 +170,21 @@ class Cluster:
         argv = [binary("pg_isready"), "-q", "-h", str(self.data), "-p", str(self.port), "-U", self.owner,
                 "-d", "postgres"]
         return subprocess.run(argv, capture_output=True, env=self._environment(), **self._as_owner()).returncode == 0
+
+    def query(self, sql: str) -> str:
+        """Run one SQL statement as the superuser; return its unaligned output."""
+        argv = [binary("psql"), "-h", str(self.data), "-p", str(self.port), "-U", self.owner, "-d", "postgres",
+                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        result = subprocess.run(argv, capture_output=True, text=True, cwd=self.data, env=self._environment(),
+                                timeout=30, **self._as_owner())
+        if result.returncode != 0:
+            raise PostgresError(f"query failed (exit {result.returncode}): {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def basebackup_argv(self) -> list[str]:
+        """Return ``pg_basebackup`` writing a gzip'd tar with the WAL it needs to stdout (pure)."""
+        return [binary("pg_basebackup"), "-h", str(self.data), "-p", str(self.port), "-U", self.owner,
+                "-D", "-", "-Ft", "-X", "fetch", "-z", "--checkpoint=fast", "--no-password"]
 
     def bootstrap(self, role: str, password: str, name: str) -> None:
         """Create the role and database if missing, and set the role's password."""

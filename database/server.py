@@ -1,30 +1,41 @@
 """``deis-database``: run PostgreSQL for the controller and announce it.
 
-Start-up: create the cluster if the data folder is empty, start PostgreSQL,
+Start-up: keep an existing cluster, or restore the newest base backup from
+the store into an empty data folder, or create one (see
+:mod:`database.restore`), start PostgreSQL with WAL archiving to the store,
 create the role and database (password generated once and kept in etcd),
 then announce ``/deis/database/host`` and ``/port`` under a lease, plus
 ``user``, ``password`` and ``name``. On SIGTERM the announcement is withdrawn
-and PostgreSQL is shut down cleanly (a fast shutdown: open sessions are
-ended, everything committed is on disk). If PostgreSQL dies, so does this
-process, and its supervisor restarts both.
-
-Backups to the store (v1's WAL-E) come later.
+a last base backup is pushed (v1's ``ExecStop``), and PostgreSQL is shut
+down cleanly (a fast shutdown: open sessions are ended, everything committed
+is on disk). If PostgreSQL dies, so does this process, and its supervisor
+restarts both. Base backups are also taken after initdb or a restore and
+every ``backupInterval`` (see :mod:`database.maintenance`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import signal
 import subprocess
 import threading
+import time
+from urllib.parse import urlsplit
 
-from database import postgres
+from database import archiving, postgres, restore
+from database.maintenance import Maintenance
 from database.settings import SETTINGS
 from deis import keys
 from deis.ctl.paths import Paths
 from deis.etcd import Etcd, announce
 from deis.settings import Settings
+from store import StoreError, StoreUnavailable, open_store
+from store.settings import default_url
+
+#: Seconds a restore (base backup + WAL replay) may take before start counts as failed.
+RESTORE_TIMEOUT = 3600.0
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +44,36 @@ def cluster_of(settings: Settings, paths: Paths) -> postgres.Cluster:
     """Return the cluster in ``<data dir>/database`` as the settings describe it."""
     return postgres.Cluster(paths.data("database"), settings.get("host"), settings.get("port"),
                             settings.get("maxConnections"))
+
+
+def store_url_of(settings: Settings, etcd: Etcd) -> str:
+    """Return where backups go: ``storeUrl``, else the platform's store, else the file default."""
+    return settings.get("storeUrl") or etcd.get(keys.component("store", "url")) or default_url()
+
+
+def prepare_file_store(url: str, cluster: postgres.Cluster) -> None:
+    """Let the archiver (running as the cluster's owner) write WAL into a ``file://`` store."""
+    if urlsplit(url).scheme != "file":
+        return
+    folder = open_store(url).root
+    for path in (folder / "database", folder / "database" / "wal"):
+        path.mkdir(parents=True, exist_ok=True)
+        cluster.own(path, 0o755)
+
+
+def prepare_data(cluster: postgres.Cluster, url: str, etcd: Etcd) -> str:
+    """Keep, restore or create the data directory; return which (see :mod:`database.restore`)."""
+    if cluster.initialized():
+        return restore.prepare(cluster, None, etcd)
+    try:
+        store = open_store(url)
+    except StoreError as exc:
+        raise StoreUnavailable(f"the store {url} does not answer ({exc}); an empty database folder is not "
+                               "initialized while backups may exist — start again once the store is up") from exc
+    try:
+        return restore.prepare(cluster, store, etcd)
+    finally:
+        store.close()
 
 
 def password_of(settings: Settings, etcd: Etcd) -> str:
@@ -68,20 +109,36 @@ def run() -> int:
         signal.signal(signum, lambda *_: stop.set())
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)
+    url = store_url_of(settings, etcd)
     cluster = cluster_of(settings, Paths.from_env())
-    cluster.ensure_initialized()
-    process = cluster.start()
+    prepare_file_store(url, cluster)
+    started = time.monotonic()
+    how = prepare_data(cluster, url, etcd)
+    cluster = dataclasses.replace(cluster, options=archiving.server_options(settings.get("archiveTimeout"),
+                                                                             how == "restored"))
+    environ = archiving.archiver_environment(url)
+    process = cluster.start(environ, timeout=RESTORE_TIMEOUT if how == "restored" else postgres.START_TIMEOUT)
+    if how == "restored":
+        log.warning("database restored from %s and WAL replayed in %.1f s", url, time.monotonic() - started)
+    maintenance = Maintenance(cluster, url, etcd, settings.get("backupInterval"), settings.get("backupsToRetain"),
+                              environ).start(backup_now=how != "existing")
     try:
         password = password_of(settings, etcd)
         cluster.bootstrap(settings.get("user"), password, settings.get("name"))
         publish_credentials(settings, etcd, password)
         lease = announce(etcd, "database", cluster.host, cluster.port)
-        log.info("PostgreSQL serves %s:%s", cluster.host, cluster.port)
+        log.info("PostgreSQL serves %s:%s (%s data directory)", cluster.host, cluster.port, how)
         try:
-            return serve(process, stop)
+            status = serve(process, stop)
         finally:
             lease.__exit__(None, None, None)
+        maintenance.stop()
+        if status == 0 and settings.get("backupOnStop"):
+            log.info("pushing a base backup before stopping")
+            maintenance.backup()
+        return status
     finally:
+        maintenance.stop()
         log.info("stopping PostgreSQL")
         status = postgres.stop(process)
         log.info("PostgreSQL stopped (status %s)", status)

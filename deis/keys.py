@@ -28,6 +28,15 @@ def logger_http_port() -> str:
     return component("logs", "httpPort")
 
 
+def builder_host_key(algorithm: str = "ed25519") -> str:
+    """Return the key holding the builder's SSH host key (PEM/OpenSSH text) for ``algorithm``.
+
+    Every builder reads it (the first one to start writes it), so all builders
+    present the same host key, as Deis v1's ``/deis/builder/sshHost<Type>Key`` did.
+    """
+    return component("builder", f"sshHost{algorithm.capitalize()}Key")
+
+
 def platform(setting: str = "") -> str:
     """Return ``/deis/platform/<setting>`` (``domain``, ``sshPrivateKey``, …)."""
     return component("platform", setting)
@@ -106,9 +115,47 @@ def router_errors(host_name: str) -> str:
     return component("router", f"errors/{host_name}")
 
 
+def registry_gc_request() -> str:
+    """Return the key image hygiene writes to ask the registry for a garbage collection.
+
+    The registry collects once it has been idle for a while, then deletes the key.
+    """
+    return component("registry", "gcRequested")
+
+
+def redis(setting: str) -> str:
+    """Return ``/deis/redis/<setting>`` (``host``, ``port``): where the registry finds its cache."""
+    return component("redis", setting)
+
+
 def lock(name: str) -> str:
     """Return the key of a platform-wide lock."""
     return f"{ROOT}locks/{name}"
+
+
+def store_cluster(name: str) -> str:
+    """Return ``/deis/store/<name>``: ``fsid``, ``monKeyring``, ``adminKeyring``, ``gatewayKeyring``, … (v1 names)."""
+    return component("store", name)
+
+
+def store_gateway(name: str) -> str:
+    """Return ``/deis/store/gateway/<name>``: ``host``, ``port``, ``accessKey``, ``secretKey``."""
+    return component("store", f"gateway/{name}")
+
+
+def store_health() -> str:
+    """Return the key ``deis-store`` reports Ceph's health under (``HEALTH_OK``, …)."""
+    return component("store", "health")
+
+
+def database_init_id() -> str:
+    """Return ``/deis/database/initId``: the id of the data directory this platform uses (v1)."""
+    return component("database", "initId")
+
+
+def database_archive(name: str) -> str:
+    """Return ``/deis/database/archive/<name>``: WAL archiving status (``failed``, ``lastArchived``, …)."""
+    return component("database", f"archive/{name}")
 
 
 def relative(key: str, prefix: str) -> str:

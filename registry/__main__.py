@@ -1,14 +1,30 @@
-"""Entry point of ``deis-registry``."""
+"""Entry point of ``deis-registry``: run the Docker registry until SIGTERM or SIGINT."""
 
+from __future__ import annotations
+
+import signal
 import sys
+import threading
 
-#: The issue that builds this component.
-ISSUE = 4
+from deis import logconfig
+from deis.errors import DeisError
+from deis.etcd import Etcd
+from registry.server import Registry
+from registry.settings import SETTINGS
 
 
 def main() -> None:
-    """Refuse to run: this component is not built yet."""
-    sys.exit(f"deis-registry is not built yet (issue #{ISSUE}); nothing was started")
+    """Start the registry, supervise it, stop it on SIGTERM; exit 1 with a sentence on failure."""
+    logconfig.configure("registry")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    etcd = Etcd()
+    try:
+        registry = Registry(SETTINGS.bind(etcd), etcd).start()
+    except DeisError as exc:
+        sys.exit(f"deis-registry: {exc}")
+    registry.run(stop)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """``deis-store``: make the platform's object storage available and say where it is.
 
-For the ``file://`` backend there is no daemon to run: the store is a folder
+With ``backend=ceph`` (``deisctl config store set backend=ceph``) it runs
+this host's Ceph daemons and announces the S3 gateway (see
+:mod:`store.ceph.service`). For the ``file://`` backend, the default, there is no daemon to run: the store is a folder
 on this host. ``deis-store`` checks it can write there, announces
 ``/deis/store/url`` and ``/deis/store/backend`` under a lease (so clients such
 as the logger find it, and a dead store vanishes from etcd), re-checks the
@@ -43,13 +45,19 @@ def main() -> None:
     """Announce the store until SIGTERM or SIGINT."""
     logconfig.configure("store")
     etcd = Etcd()
-    url = SETTINGS.bind(etcd).get("url")
-    store = open_store(url)
-    if not check(store):
-        raise SystemExit(f"deis-store: cannot write to {url}; fix the folder's permissions or DEIS_STORE_URL")
+    settings = SETTINGS.bind(etcd)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    if settings.get("backend") == "ceph":
+        from store.ceph import service
+
+        service.run(etcd, settings, stop, CHECK_INTERVAL)
+        return
+    url = settings.get("url")
+    store = open_store(url)
+    if not check(store):
+        raise SystemExit(f"deis-store: cannot write to {url}; fix the folder's permissions or DEIS_STORE_URL")
     with etcd.lease() as lease:
         lease.put(keys.component("store", "backend"), urlsplit(url).scheme)
         lease.put(keys.component("store", "url"), url)

@@ -1,4 +1,4 @@
-"""Backends by URL scheme: ``file:///var/lib/deis/store``, later ``rados://``, ``s3://``.
+"""Backends by URL scheme: ``file:///var/lib/deis/store``, ``rados://<pool>``, ``s3://<bucket>``.
 
 The table names modules, not classes, so a backend's library (``rados``,
 ``boto3``) is imported only when that backend is chosen.
@@ -15,6 +15,8 @@ from store.base import Backend
 #: URL scheme → ``module:Class``.
 BACKENDS = {
     "file": "store.file:FileStore",
+    "rados": "store.rados:RadosStore",
+    "s3": "store.s3:S3Store",
 }
 
 

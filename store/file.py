@@ -39,12 +39,16 @@ class FileStore(Backend):
         return cls(unquote(urlsplit(url).path))
 
     def put(self, key: str, data: bytes) -> None:
-        """Store ``data`` at ``key``; readers see the old or the new object, never half."""
+        """Store ``data`` at ``key`` durably; readers see the old or the new object, never half."""
         path = self._path(key, create=True)
         self._forget(key)
         temporary = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-        temporary.write_bytes(data)
+        with open(temporary, "wb") as target:
+            target.write(data)
+            # Durable before it is visible: the WAL archiver reports success on return.
+            os.fsync(target.fileno())
         os.replace(temporary, path)
+        _fsync_folder(path.parent)
 
     def append(self, key: str, data: bytes) -> int:
         """Append ``data`` to ``key``; return its new size."""
@@ -119,3 +123,12 @@ class FileStore(Backend):
             handle = self._handles.pop(key, None)
             if handle is not None:
                 handle.close()
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` survive a power loss."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

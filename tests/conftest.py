@@ -60,3 +60,11 @@ def docker_client():
 def base_image(docker_client):
     """The name of a tiny local busybox image, made with ``docker import``."""
     return services.ensure_base_image(docker_client)
+
+
+@pytest.fixture(scope="session")
+def ceph():
+    """A real single-node Ceph cluster (mon, mgr, OSD, radosgw) for the session."""
+    with services.running_ceph() as cluster:
+        print(f"\nceph: bootstrapped in {cluster.bootstrap_seconds:.1f} s")
+        yield cluster

@@ -220,3 +220,64 @@ class LoggerProcess:
             return requests.get(f"{self.url}/_health", timeout=1).status_code == 200
         except requests.RequestException:
             return False
+
+
+class CephForTests:
+    """A throwaway one-host Ceph cluster (see ``store.ceph``) and how to reach it."""
+
+    def __init__(self, root: Path):
+        from store.ceph import Cluster, Identity, Layout
+
+        layout = Layout(root, mon_port=free_port(), rgw_port=free_port(), osd_bytes=4 << 30, fast=True)
+        self.cluster = Cluster(layout, Identity.generate())
+        self.bootstrap_seconds = 0.0
+
+    @property
+    def conf(self) -> Path:
+        return self.cluster.layout.conf
+
+    @property
+    def endpoint(self) -> str:
+        return self.cluster.layout.gateway_url
+
+    @property
+    def s3_environ(self) -> dict[str, str]:
+        """Environment that lets a child process (the WAL archiver) reach the gateway."""
+        identity = self.cluster.identity
+        return {"AWS_ACCESS_KEY_ID": identity.access_key, "AWS_SECRET_ACCESS_KEY": identity.secret_key}
+
+    def rados_url(self, namespace: str = "") -> str:
+        from store.ceph.cluster import POOL
+
+        return f"rados://{POOL}?conf={self.conf}&namespace={namespace}"
+
+    def s3_url(self, bucket: str) -> str:
+        return f"s3://{bucket}?endpoint={self.endpoint}"
+
+    def s3_store(self, bucket: str):
+        from store.s3 import S3Store
+
+        identity = self.cluster.identity
+        return S3Store(bucket, self.endpoint, identity.access_key, identity.secret_key)
+
+
+@contextlib.contextmanager
+def running_ceph() -> Iterator[CephForTests]:
+    """Yield a fresh single-node Ceph (mon, mgr, one bluestore OSD on a sparse file, radosgw).
+
+    Needs ``ceph-mon ceph-mgr ceph-osd radosgw ceph-common python3-rados``; every
+    daemon is stopped by its PID afterwards and the folder removed.
+    """
+    if not shutil.which("ceph-mon"):
+        raise RuntimeError("Ceph is missing: apt-get install --no-install-recommends ceph-mon ceph-mgr "
+                           "ceph-osd radosgw ceph-common python3-rados (or 'deisctl install store')")
+    tmp = tempfile.mkdtemp(prefix="deis-test-ceph-")
+    ceph = CephForTests(Path(tmp))
+    try:
+        started = time.monotonic()
+        ceph.cluster.bootstrap()
+        ceph.bootstrap_seconds = time.monotonic() - started
+        yield ceph
+    finally:
+        ceph.cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)

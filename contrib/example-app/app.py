@@ -26,10 +26,17 @@ class Hello(BaseHTTPRequestHandler):
         print(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''} release={release}", flush=True)
 
 
+class Server(ThreadingHTTPServer):
+    """socketserver's default listen queue of 5 refuses connections under load; take more."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def main():
     port = int(os.environ.get("PORT", "5000"))
     print(f"listening on port {port}", flush=True)
-    ThreadingHTTPServer(("0.0.0.0", port), Hello).serve_forever()
+    Server(("0.0.0.0", port), Hello).serve_forever()
 
 
 if __name__ == "__main__":

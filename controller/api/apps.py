@@ -7,7 +7,7 @@ from controller.api import context, publication
 from controller.api.responses import paginated, respond
 from controller.api.runtime import runtime
 from controller.models import App
-from controller.services import apps, containers
+from controller.services import apps, containers, images
 
 blueprint = Blueprint("apps", __name__, url_prefix="/v1/apps")
 
@@ -63,4 +63,5 @@ def destroy_app(app_id: str) -> Response:
     containers.destroy_all(runtime(), app.id)
     apps.destroy(context.session(), app, context.etcd())
     context.commit()
+    images.forget_app(runtime(), context.etcd(), app.id)  # image hygiene: the app's images go with it
     return respond(status=204)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from controller import hostnames
 from controller.errors import FieldErrors, NotFound
 from controller.models import App, Domain, User
+from controller.services import events
 
 
 def app_domains(app: App) -> Select:
@@ -29,6 +30,7 @@ def add_domain(session: Session, owner: User, app: App, data: dict[str, Any]) ->
         session.flush()
     except IntegrityError:
         raise FieldErrors({"domain": hostnames.in_use(name)}) from None
+    events.record(app.id, f"domain {name} added")
     return domain
 
 
@@ -39,3 +41,4 @@ def remove_domain(session: Session, app: App, name: str) -> None:
         raise NotFound()
     session.delete(domain)
     session.flush()
+    events.record(app.id, f"domain {domain.domain} removed")

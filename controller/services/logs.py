@@ -63,12 +63,16 @@ def _get(etcd: KeyReader | None, app_id: str, **params) -> requests.Response | N
     return response
 
 
-def fetch(etcd: KeyReader | None, app_id: str, lines: int) -> str | None:
-    """Return the last ``lines`` lines of the app's log, or ``None`` when it has none."""
+def fetch(etcd: KeyReader | None, app_id: str, lines: int) -> bytes | None:
+    """Return the last ``lines`` lines of the app's log as the logger stored them, or ``None``.
+
+    Bytes, not text: the lines are UTF-8 (or whatever the app wrote), and
+    decoding by the response's declared charset mangled them.
+    """
     response = _get(etcd, app_id, log_lines=lines)
     if response is None or response.status_code in (204, 404) or not response.content:
         return None
-    return response.text
+    return response.content
 
 
 def follow(etcd: KeyReader | None, app_id: str, lines: int) -> Iterator[bytes] | None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from controller import permissions
 from controller.errors import REQUIRED, FieldErrors, PermissionDenied
 from controller.models import App, Perm, User
+from controller.services import events
 from controller.services.apps import collaborator_ids, role
 from controller.services.users import find_user
 
@@ -32,6 +33,7 @@ def grant(session: Session, caller: User, app: App, username: object) -> User:
     if user.id not in collaborator_ids(session, app):
         session.add(Perm(app_uuid=app.uuid, user_id=user.id))
         session.flush()
+        events.record(app.id, f"User {user.username} was granted access to {app.id}")
     return user
 
 
@@ -47,6 +49,7 @@ def revoke(session: Session, caller: User, app: App, username: str) -> User:
     removed = session.execute(delete(Perm).where(Perm.app_uuid == app.uuid, Perm.user_id == user.id))
     if not removed.rowcount:
         raise PermissionDenied(f"{username} is not a collaborator on {app.id}")
+    events.record(app.id, f"User {user.username} was revoked access to {app.id}")
     return user
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from controller import summaries
 from controller.errors import BadRequest
 from controller.models import App, Build, Config, Release, User
-from controller.services import containers, events, locks, releases
+from controller.services import containers, events, images, locks, releases
 from controller.services.runtime import Runtime
 
 
@@ -25,6 +25,7 @@ def release_and_deploy(session: Session, runtime: Runtime, app: App, user: User,
     release = releases.add_release(session, app, user, config, build, summary)
     containers.deploy_release(session, runtime, app, release, user)
     events.record(app.id, summary)
+    images.after_release(session, runtime, app)  # image hygiene: only the newest releases' images stay
     return release
 
 

@@ -9,6 +9,7 @@ started: deisctl says which issue brings it rather than pretending.
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -43,6 +44,8 @@ class Component:
     ready: Callable[[Environ], bool] | None = None
     #: True when another copy (not ours) already serves; then we use that one.
     external: Callable[[Environ], bool] | None = None
+    #: A one-line health report for ``deisctl status`` (read from etcd), if it has one.
+    report: Callable[[Environ], str] | None = None
     #: The issue that builds it, while it is not built.
     issue: int | None = None
     help: str = ""
@@ -53,12 +56,12 @@ class Component:
         return self.program is not None
 
 
-def deis_program(component: str) -> Callable[[Paths, Environ], Program]:
-    """Return a program builder running the ``deis-<component>`` console script."""
+def deis_program(component: str, **options) -> Callable[[Paths, Environ], Program]:
+    """Return a program builder running the ``deis-<component>`` console script (``options``: Program fields)."""
 
     def build(paths: Paths, environ: Environ) -> Program:
         script = Path(sys.executable).with_name(f"deis-{component}")
-        return Program(argv=[str(script)])
+        return Program(argv=[str(script)], **options)
 
     return build
 
@@ -122,6 +125,28 @@ def _etcd_has(environ: Environ, key: str) -> bool:
         return False
 
 
+def _etcd_value(environ: Environ, key: str, template: str) -> str:
+    try:
+        value = Etcd(endpoint_from_env(environ), timeout=1.0).get(key)
+    except EtcdUnavailable:
+        return ""
+    return template.format(value) if value else ""
+
+
+def archive_report(status: dict) -> str:
+    """Summarise WAL archiving for ``deisctl status`` (pure)."""
+    waiting, failed = status.get("waiting", 0), status.get("failed", 0)
+    text = f"WAL archived {status.get('archived', 0)}, waiting {waiting}"
+    return text + (f", failed attempts {failed} (is the store reachable?)" if failed else "")
+
+
+def _archive_report(raw: str) -> str:
+    try:
+        return archive_report(json.loads(raw)) if raw else ""
+    except ValueError:
+        return ""
+
+
 COMPONENTS: tuple[Component, ...] = (
     Component(
         "etcd", "infrastructure", ("etcd-server",), infra.etcd_program,
@@ -140,8 +165,10 @@ COMPONENTS: tuple[Component, ...] = (
         help="the registry's blob-descriptor cache",
     ),
     Component(
-        "store", "store", program=deis_program("store"),
+        "store", "store", ("ceph-mon", "ceph-mgr", "ceph-osd", "radosgw", "ceph-common", "python3-rados"),
+        program=deis_program("store"),
         ready=lambda env: _etcd_has(env, keys.component("store", "url")),
+        report=lambda env: _etcd_value(env, keys.store_health(), "ceph: {}"),
         help="object storage (file, Ceph RADOS, S3)",
     ),
     Component(
@@ -156,19 +183,33 @@ COMPONENTS: tuple[Component, ...] = (
         help="ships container output to the logger",
     ),
     Component(
-        "database", "control plane", ("postgresql",), deis_program("database"),
+        "database", "control plane", ("postgresql",),
+        # SIGTERM to deis-database alone: it pushes a last base backup, then stops
+        # PostgreSQL; a group-wide SIGTERM would start PostgreSQL's shutdown first.
+        deis_program("database", stop_as_group=False, stopwaitsecs=90),
         binds=lambda env: [("127.0.0.1", component_port(env, "database", 5432))],
         ready=announced("database"),
+        report=lambda env: _archive_report(_etcd_value(env, keys.database_archive("status"), "{}")),
         help="PostgreSQL for the controller (data in <data dir>/database)",
     ),
-    Component("registry", "control plane", ("docker-registry",), issue=4, help="the Docker image registry"),
+    Component(
+        "registry", "control plane", ("docker-registry",), deis_program("registry"),
+        binds=lambda env: [(env.get("DEIS_REGISTRY_BIND", "127.0.0.1"), component_port(env, "registry", 5000))],
+        ready=announced("registry"),
+        help="the Docker image registry (Distribution; blobs in <data dir>/registry or S3, Redis cache)",
+    ),
     Component(
         "controller", "control plane", (), deis_program("controller"),
         binds=lambda env: [("0.0.0.0", component_port(env, "controller", 8000))],
         ready=announced("controller"),
         help="the REST API and scheduler",
     ),
-    Component("builder", "control plane", ("git",), issue=4, help="the git push SSH server and image builder"),
+    Component(
+        "builder", "control plane", ("git", "debootstrap"), deis_program("builder"),
+        binds=lambda env: [(env.get("DEIS_BUILDER_BIND", "0.0.0.0"), component_port(env, "builder", 2223))],
+        ready=announced("builder"),
+        help="the git push SSH server and image builder (2223; the router forwards 2222)",
+    ),
     Component("publisher", "data plane", program=deis_program("publisher"),
               help="announces routable containers in etcd"),
     Component(

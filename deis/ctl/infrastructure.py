@@ -32,6 +32,10 @@ class Program:
     startsecs: int = 2
     #: Seconds between SIGTERM and SIGKILL on stop.
     stopwaitsecs: int = 30
+    #: Send the stop signal to the whole process group. False for a manager
+    #: that stops its own children in order (the database: backup, then
+    #: PostgreSQL); the SIGKILL escalation still reaches the whole group.
+    stop_as_group: bool = True
 
 
 def etcd_addresses(environ: Mapping[str, str]) -> dict[str, tuple[str, int]]:

@@ -200,10 +200,11 @@ class Platform:
             return Status(component.name, "not built", note=f"arrives with issue #{component.issue}")
         info = self.supervisor.info(component.name)
         if info is not None and info.state in {"RUNNING", "STARTING", "BACKOFF", "STOPPING"}:
+            report = component.report(self.environ) if component.report and info.state == "RUNNING" else ""
             return Status(
                 component.name, info.state.lower(), info.pid or None, info.uptime,
                 restarts.get(component.name, 0),
-                note="" if info.state == "RUNNING" else info.description,
+                note=report if info.state == "RUNNING" else info.description,
             )
         if component.external is not None and component.external(self.environ):
             return Status(component.name, "external", note="served by a process deisctl does not manage")

@@ -66,3 +66,33 @@ def test_destroy_deletes_the_apps_log(alice, logger, deployed):
     wait_until(lambda: logger.lines(deployed), 5, what="some log lines")
     assert alice("destroy", "-a", deployed, f"--confirm={deployed}").exit_code == 0
     assert logger.lines(deployed) == []
+
+
+# deis domains:add / domains:remove / perms:create / perms:delete
+def test_domain_and_sharing_changes_are_app_log_events(alice, bob, logger, controller):
+    assert alice("create", "shared", "--no-remote").exit_code == 0
+    for command in (("domains:add", "www.example.org"), ("perms:create", "bob"), ("perms:delete", "bob"),
+                    ("domains:remove", "www.example.org")):
+        result = alice(*command, "-a", "shared")
+        assert result.exit_code == 0, result.output
+    expected = ["domain www.example.org added", "User bob was granted access to shared",
+                "User bob was revoked access to shared", "domain www.example.org removed"]
+    events = wait_until(lambda: len(found := _controller_events(alice, "shared")) >= len(expected) and found, 5,
+                        what="the four events in the app's log")
+    assert events == expected
+
+
+def test_refused_changes_leave_no_event(alice, bob, logger, controller):
+    assert alice("create", "guarded", "--no-remote").exit_code == 0
+    assert alice("perms:delete", "bob", "-a", "guarded").exit_code == 1  # bob was never a collaborator
+    assert alice("domains:remove", "nowhere.example.org", "-a", "guarded").exit_code == 1
+    assert bob("perms:create", "bob", "-a", "guarded").exit_code == 1  # not his app
+    assert alice("domains:add", "ok.example.org", "-a", "guarded").exit_code == 0
+    wait_until(lambda: "domain ok.example.org added" in _controller_events(alice, "guarded"), 5, what="the event")
+    assert _controller_events(alice, "guarded") == ["domain ok.example.org added"]
+
+
+def _controller_events(person, app: str) -> list[str]:
+    """Return the messages of ``deis logs`` lines written by the controller, oldest first."""
+    marker = f" {app}[deis-controller]: "
+    return [line.split(marker, 1)[1] for line in person("logs", "-a", app).stdout.splitlines() if marker in line]

@@ -1,8 +1,9 @@
-"""Container → logspout → logger with real Docker, real processes and real etcd.
+"""Container → logspout → logger (→ controller) with real Docker, real processes and real etcd.
 
 # deis logs
 Every numbered line arrives once and in order, across logger and logspout
-restarts (the short variant of reliability-plan T8; ``bench/logs.py`` is the soak).
+restarts (the short variant of reliability-plan T8; ``bench/logs.py`` is the soak),
+and 100,000 of them come back whole through the controller's API.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from deis import syslog
 from tests.integration.test_logs_logger import LoggerProcess
 from tests.services import wait_until
+
+pytest_plugins = ["tests.integration.cli_conftest"]
 
 SCRIPTS = Path(sys.executable).parent
 LABEL = "deis-test-logs"
@@ -190,3 +194,28 @@ def test_overflow_drops_only_past_the_bound_and_says_exactly_how_many(etcd, tmp_
     assert len(lines) + dropped == 1000, "the notice must count exactly the missing lines"
     numbers = [int(t.split("-")[1]) for t in lines]
     assert numbers == sorted(set(numbers)), "kept lines arrive once, in order"
+
+
+def test_100000_lines_come_back_in_order_through_the_controller(
+        etcd, tmp_path, logspout, containers, alice, controller, run_id):
+    logger = LoggerProcess(etcd.endpoint, tmp_path / "store")
+    del logger.environ["DEIS_LOGGER_SEGMENTBYTES"]  # the default retention (4 x 8 MiB), as deployed
+    logger.start()
+    try:
+        app = f"lt-{run_id}"
+        assert alice("create", app, "--no-remote").exit_code == 0
+        containers(app, numbered(100_000)).wait(timeout=60)
+
+        def web_lines() -> list[str]:
+            response = requests.get(f"{controller.url}/v1/apps/{app}/logs/", params={"log_lines": 100_000},
+                                    headers={"Authorization": f"token {alice.token}"}, timeout=30)
+            assert response.status_code in (200, 204), response.text
+            return [line for line in response.text.splitlines() if f" {app}[web.1]: " in line]
+
+        deadline, lines = time.monotonic() + 60, web_lines()
+        while len(lines) < 100_000 and time.monotonic() < deadline:
+            time.sleep(1)
+            lines = web_lines()
+    finally:
+        logger.stop()
+    assert_exactly_once_in_order([syslog.parse_line(line).text for line in lines], 100_000)

@@ -299,3 +299,35 @@ def test_git_push_port_passes_tcp_through_to_the_builder(etcd, router):
             assert conn.recv(64) == b"SSH-2.0-deis-builder\r\nSSH-2.0-git\r\n"
     finally:
         server.shutdown()
+
+
+def test_a_backend_that_failed_once_is_used_again_at_once(etcd, router, app_id):
+    """After each backend failed once (old one draining, new one's queue full), nothing may 502.
+
+    With nginx's default failure marking every backend was "down" for fail_timeout
+    and the router answered "no live upstreams" to every request (seen in e2e).
+    """
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("0.0.0.0", 0), Ok)
+    port = server.server_address[1]
+    etcd.put(keys.service(app_id, f"{app_id}_v1.web.1"), f"127.0.0.1:{free_port()}")  # dead
+    applied(etcd, router, etcd.put(keys.service(app_id, f"{app_id}_v2.web.1"), f"127.0.0.1:{port}"))
+    server.server_close()  # the live one fails once too
+    router.status(f"{app_id}.deis.localhost")
+    server = ThreadingHTTPServer(("0.0.0.0", port), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert [router.status(f"{app_id}.deis.localhost") for _ in range(20)] == [200] * 20
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -22,3 +22,12 @@ def test_automatic_restarts_count_up_and_a_manual_start_resets():
     assert counts == {"etcd": 2}
     assert count(counts, "etcd", "STOPPED") == {"etcd": 0}
     assert count(counts, "redis", "EXITED") == {"etcd": 2, "redis": 1}
+
+
+def test_archive_report_says_what_waits_and_hints_at_the_store():
+    from deis.ctl.components import archive_report
+
+    assert archive_report({"archived": 12, "waiting": 0, "failed": 0}) == "WAL archived 12, waiting 0"
+    assert archive_report({"archived": 12, "waiting": 7, "failed": 3}) == (
+        "WAL archived 12, waiting 7, failed attempts 3 (is the store reachable?)"
+    )

@@ -43,3 +43,10 @@ def test_supervisord_conf_keeps_its_socket_and_programs_in_the_data_dir():
     assert parser["unix_http_server"]["chmod"] == "0700"
     assert parser["include"]["files"] == "/data/supervisor/programs/*.conf"
     assert "deis.ctl.restarts /data/run/restarts.json" in parser["eventlistener:deis-restarts"]["command"]
+
+
+def test_a_manager_that_stops_its_children_itself_gets_the_signal_alone():
+    text = render_program("database", Program(["deis-database"], stop_as_group=False), PATHS, {})
+    section = parse(text)["program:database"]
+    assert section["stopasgroup"] == "false"
+    assert section["killasgroup"] == "true"  # the SIGKILL escalation still reaches PostgreSQL

@@ -1,0 +1,96 @@
+"""Base backups on a timer and archive status in etcd, beside a running PostgreSQL.
+
+One thread: a base backup right away when asked (after initdb or a
+restore: the new timeline needs one), then every ``interval`` seconds, each
+followed by pruning to the newest ``keep``; every ``STATUS_INTERVAL`` seconds
+the archiver's counters go to ``/deis/database/archive/status`` for
+``deisctl status``. A store that does not answer only delays a backup: it
+is retried on the next tick and the failure is counted in that status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from database import archiving
+from database import backup as backups
+from database.postgres import PostgresError
+from deis import keys
+from deis.errors import EtcdUnavailable
+from store import StoreError, open_store
+
+log = logging.getLogger(__name__)
+
+STATUS_INTERVAL = 10.0
+#: Seconds between attempts after a failed backup.
+RETRY_INTERVAL = 60.0
+
+
+class Maintenance:
+    """Periodic base backups and status publishing for one cluster."""
+
+    def __init__(self, cluster, store_url: str, etcd, interval: float, keep: int, environ: dict[str, str]):
+        self.cluster = cluster
+        self.store_url = store_url
+        self.etcd = etcd
+        self.interval = interval
+        self.keep = keep
+        self.environ = environ
+        self.failed_backups = 0
+        self.next_backup = time.monotonic() + interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="database-maintenance", daemon=True)
+
+    def start(self, backup_now: bool) -> Maintenance:
+        """Start the thread; with ``backup_now`` the first base backup is taken at once."""
+        if backup_now:
+            self.next_backup = time.monotonic()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the thread (a backup in progress finishes first)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def backup(self) -> bool:
+        """Push a base backup and prune old ones; True when it worked."""
+        try:
+            store = open_store(self.store_url)
+            try:
+                start_wal = self.cluster.query("SELECT pg_walfile_name(pg_current_wal_lsn())")
+                backups.push(store, self.cluster.basebackup_argv(), start_wal, self.cluster.run_as(),
+                             {"PATH": "/usr/bin:/bin", **self.environ})
+                backups.prune(store, self.keep)
+            finally:
+                store.close()
+        except (StoreError, PostgresError, OSError) as exc:
+            self.failed_backups += 1
+            log.error("base backup failed (will retry): %s", exc)
+            return False
+        return True
+
+    def publish_status(self) -> dict | None:
+        """Write the archiver's counters to etcd; return them."""
+        try:
+            status = {**archiving.status(self.cluster), "failedBackups": self.failed_backups}
+            self.etcd.put(keys.database_archive("status"), json.dumps(status, sort_keys=True))
+        except (PostgresError, EtcdUnavailable, ValueError) as exc:
+            log.warning("could not publish the archive status: %s", exc)
+            return None
+        if status.get("waiting", 0) > 1:
+            log.warning("%d WAL segments wait to be archived (failed attempts: %s)",
+                        status["waiting"], status["failed"])
+        return status
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if time.monotonic() >= self.next_backup:
+                ok = self.backup()
+                self.next_backup = time.monotonic() + (self.interval if ok else min(RETRY_INTERVAL, self.interval))
+            self.publish_status()
+            self._stop.wait(min(STATUS_INTERVAL, max(self.next_backup - time.monotonic(), 0.1)))

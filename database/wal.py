@@ -1,0 +1,128 @@
+"""WAL segments to and from the store: PostgreSQL's ``archive_command`` and ``restore_command``.
+
+PostgreSQL runs (through its shell, with only file names substituted)::
+
+    <python> -m database.wal push %p %f     # archive_command
+    <python> -m database.wal fetch %f %p    # restore_command
+
+``push`` exits 0 only once the segment is stored (the store's ``put`` is
+durable when it returns) and its size is read back; a segment already stored
+with the same bytes is success (PostgreSQL may push twice after a crash),
+with different bytes a refusal (two histories must never mix). Segments are
+gzip-compressed, so a corrupt object fails its CRC when fetched.
+
+``fetch`` exits 1 when the segment is not in the store (the normal end of
+recovery) and 128 when the store does not answer: PostgreSQL treats an exit
+status above 125 as fatal and stops recovery, rather than ending it early
+and forking history at a point that merely was unreachable.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import sys
+import time
+import zlib
+from pathlib import Path
+
+from store import NotFound, StoreError, StoreUnavailable, open_store
+
+log = logging.getLogger("database.wal")
+
+PREFIX = "database/wal/"
+#: Exit status that makes PostgreSQL abort recovery instead of ending it.
+FATAL = 128
+FETCH_ATTEMPTS = 5
+
+
+def key_of(name: str) -> str:
+    """Return the store key of WAL file ``name`` (``000000010000000000000003``, ``00000002.history``)."""
+    if "/" in name or not name:
+        raise ValueError(f"not a WAL file name: {name!r}")
+    return f"{PREFIX}{name}.gz"
+
+
+def push(store, path: Path, name: str) -> None:
+    """Store WAL file ``path`` as ``name``; raise unless it is durably stored."""
+    data = path.read_bytes()
+    key = key_of(name)
+    try:
+        stored = gzip.decompress(store.get(key))
+    except NotFound:
+        stored = None
+    if stored is not None:
+        if stored == data:
+            log.info("%s was already archived with the same bytes", name)
+            return
+        raise StoreError(f"{key} is already archived with different bytes; refusing to replace it "
+                         "(two database histories would mix: check initId and the store URL)")
+    packed = gzip.compress(data, compresslevel=1)
+    store.put(key, packed)
+    if store.stat(key).size != len(packed):
+        raise StoreError(f"{key} reads back with the wrong size after the put")
+
+
+def fetch(store, name: str, destination: Path) -> bool:
+    """Write WAL file ``name`` to ``destination``; False when the store has no such file."""
+    try:
+        packed = store.get(key_of(name))
+    except NotFound:
+        return False
+    data = gzip.decompress(packed)  # raises on a CRC or length mismatch
+    temporary = destination.with_name(destination.name + ".partial")
+    temporary.write_bytes(data)
+    os.replace(temporary, destination)
+    return True
+
+
+def store_url() -> str:
+    """Return the store URL the database component passed down (``DEIS_DATABASE_STOREURL``)."""
+    url = os.environ.get("DEIS_DATABASE_STOREURL")
+    if not url:
+        raise SystemExit("database.wal: DEIS_DATABASE_STOREURL is not set (deis-database sets it)")
+    return url
+
+
+def main(argv: list[str]) -> int:
+    """Run ``push <path> <name>`` or ``fetch <name> <path>``; return the exit status."""
+    logging.basicConfig(level=logging.INFO, format="deis-database wal: %(message)s")
+    if len(argv) != 3 or argv[0] not in {"push", "fetch"}:
+        print("usage: python -m database.wal push <path> <name> | fetch <name> <path>", file=sys.stderr)
+        return 2
+    try:
+        store = open_store(store_url())
+    except StoreError as exc:
+        log.error("cannot open the store: %s", exc)
+        return FATAL if argv[0] == "fetch" else 1
+    if argv[0] == "push":
+        return _push(store, Path(argv[1]), argv[2])
+    return _fetch(store, argv[1], Path(argv[2]))
+
+
+def _push(store, path: Path, name: str) -> int:
+    try:
+        push(store, path, name)
+    except (StoreError, OSError) as exc:
+        log.error("archiving %s failed (PostgreSQL keeps it and retries): %s", name, exc)
+        return 1
+    return 0
+
+
+def _fetch(store, name: str, destination: Path) -> int:
+    for attempt in range(FETCH_ATTEMPTS):
+        try:
+            return 0 if fetch(store, name, destination) else 1
+        except StoreUnavailable as exc:
+            log.warning("fetching %s: %s (attempt %d)", name, exc, attempt + 1)
+            time.sleep(2 ** attempt)
+        except (StoreError, OSError, EOFError, zlib.error) as exc:
+            log.error("WAL file %s in the store is damaged: %s; stopping recovery", name, exc)
+            return FATAL
+    log.error("the store did not answer for %s; stopping recovery rather than ending it early", name)
+    return FATAL
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

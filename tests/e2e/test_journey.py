@@ -1,0 +1,279 @@
+"""The journey of a new user, through the CLI only, on the platform as deisctl starts it.
+
+One platform (own data dir, free ports) for the module; each step is a test in
+order, as a person would go: register, add a key, create apps, git push a
+Dockerfile app and the bundled Procfile app, configure, scale, read logs, roll
+back, add a domain and certificate, share with a second user, destroy. A load
+loop runs through the router during the scale and the redeploy and must see no
+error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from deis import keys
+from tests.platform import Deisctl
+from tests.services import wait_until
+from tests.tlscerts import pair
+
+pytestmark = pytest.mark.timeout(900)
+
+DOMAIN = "deis.localhost"
+REPO = Path(__file__).resolve().parents[2]
+DEIS = str(Path(sys.executable).with_name("deis"))
+DOCKERFILE = """FROM {image}
+EXPOSE 5000
+CMD ["sh", "-c", "echo \\"dockerfile $DEIS_RELEASE\\" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp"]
+"""
+
+
+class Person:
+    """Someone at their own terminal: a home directory, an SSH key, the deis CLI."""
+
+    def __init__(self, name: str, home: Path, platform: Platform):
+        self.name, self.home, self.platform = name, home, platform
+        home.mkdir(parents=True)
+        self.key = home / "id_ed25519"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@e2e", "-f", str(self.key)],
+                       check=True)
+
+    @property
+    def environ(self) -> dict[str, str]:
+        ssh = (f"ssh -i {self.key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no "
+               f"-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")
+        return {"HOME": str(self.home), "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "GIT_SSH_COMMAND": ssh,
+                "GIT_AUTHOR_NAME": self.name, "GIT_AUTHOR_EMAIL": f"{self.name}@e2e",
+                "GIT_COMMITTER_NAME": self.name, "GIT_COMMITTER_EMAIL": f"{self.name}@e2e"}
+
+    def deis(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([DEIS, *args], env=self.environ, cwd=cwd, capture_output=True, text=True,
+                                timeout=600)
+        if check:
+            assert result.returncode == 0, f"deis {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def git(self, *args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(["git", *args], env=self.environ, cwd=cwd, capture_output=True, text=True,
+                                timeout=900)
+        if check:
+            assert result.returncode == 0, f"git {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+        return result
+
+
+class Platform:
+    """The platform under test and how to reach it from this host."""
+
+    def __init__(self, ctl: Deisctl):
+        self.ctl = ctl
+        self.http = int(ctl.environ["DEIS_ROUTER_HTTPPORT"])
+        self.https = int(ctl.environ["DEIS_ROUTER_HTTPSPORT"])
+        self.git_port = int(ctl.environ["DEIS_ROUTER_BUILDERPORT"])
+
+    @property
+    def controller(self) -> str:
+        return f"http://deis.{DOMAIN}:{self.http}"
+
+    def remote(self, app: str) -> str:
+        return f"ssh://git@deis.{DOMAIN}:{self.git_port}/{app}.git"
+
+    def get(self, app: str, path: str = "/") -> requests.Response:
+        """A request through the router, as a browser would send it."""
+        return requests.get(f"http://127.0.0.1:{self.http}{path}", headers={"Host": f"{app}.{DOMAIN}"}, timeout=10)
+
+
+APPS = ("dockerapp", "example")
+
+
+@pytest.fixture(scope="module")
+def platform(docker_client):
+    top = Path(tempfile.mkdtemp(prefix="deis-e2e-"))
+    top.chmod(0o755)  # the postgres user must reach the database's data
+    ctl = Deisctl(top / "deis")
+    ctl("config", "platform", "set", f"domain={DOMAIN}")
+    ctl("install", "platform")
+    ctl("start", "platform")
+    yield Platform(ctl)
+    ctl("stop", "platform", check=False)
+    for app in APPS:  # apps outlive a platform stop by design; not a test's
+        for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={app}"}):
+            container.remove(force=True)
+    if not os.environ.get("DEIS_E2E_KEEP"):  # keep journals and data for a post-mortem
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def people(platform, tmp_path_factory):
+    root = tmp_path_factory.mktemp("people")
+    return {name: Person(name, root / name, platform) for name in ("alice", "bob")}
+
+
+@pytest.fixture(scope="module")
+def alice(people):
+    return people["alice"]
+
+
+@pytest.fixture(scope="module")
+def bob(people):
+    return people["bob"]
+
+
+def make_repo(person: Person, folder: Path, files: dict[str, str] | Path) -> Path:
+    if isinstance(files, Path):
+        shutil.copytree(files, folder)
+    else:
+        folder.mkdir(parents=True)
+        for name, text in files.items():
+            (folder / name).write_text(text)
+    person.git("init", "-q", "-b", "master", cwd=folder)
+    person.git("add", "-A", cwd=folder)
+    person.git("commit", "-q", "-m", "first", cwd=folder)
+    return folder
+
+
+class Load:
+    """A bounded load loop through the router: new connection per request, every outcome recorded."""
+
+    def __init__(self, platform: Platform, app: str, threads: int = 4):
+        self.platform, self.app, self.failures, self.count = platform, app, [], 0
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _run(self):
+        while not self.stop.is_set() and self.count < 20000:
+            try:
+                response = self.platform.get(self.app)
+                if response.status_code != 200:
+                    self.failures.append(response.status_code)
+            except requests.RequestException as exc:
+                self.failures.append(repr(exc))
+            self.count += 1
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(30)
+
+
+# -- the journey, in order -------------------------------------------------------
+
+
+def test_register_first_user_becomes_admin(platform, alice):
+    result = alice.deis("register", platform.controller, "--username", "alice", "--password", "s3cret-alice",
+                        "--email", "alice@example.com")
+    assert "Registered alice" in result.stdout
+    assert alice.deis("whoami").stdout.strip() == f"You are alice at {platform.controller}"
+
+
+def test_keys_add(alice):
+    assert "done" in alice.deis("keys:add", str(alice.key) + ".pub").stdout
+    assert "alice@e2e" in alice.deis("keys").stdout
+
+
+def test_git_push_dockerfile_app(platform, alice, base_image, tmp_path_factory):
+    repo = make_repo(alice, tmp_path_factory.mktemp("docker") / "app", {"Dockerfile": DOCKERFILE.format(
+        image=base_image)})
+    alice.deis("create", "dockerapp", "--no-remote", cwd=repo)
+    alice.git("remote", "add", "deis", platform.remote("dockerapp"), cwd=repo)
+    push = alice.git("push", "deis", "master", cwd=repo)
+    assert "done, dockerapp:v2 deployed to Deis" in push.stderr
+    response = wait_until(lambda: (r := platform.get("dockerapp")).status_code == 200 and r, 20,
+                          what="dockerapp answering")
+    assert response.text == "dockerfile v2\n"
+
+
+def test_git_push_procfile_example_app(platform, alice, tmp_path_factory):
+    repo = make_repo(alice, tmp_path_factory.mktemp("example") / "example", REPO / "contrib" / "example-app")
+    alice.deis("create", "example", "--no-remote", cwd=repo)
+    alice.git("remote", "add", "deis", platform.remote("example"), cwd=repo)
+    push = alice.git("push", "deis", "master", cwd=repo)
+    assert "done, example:v2 deployed to Deis" in push.stderr
+    response = wait_until(lambda: (r := platform.get("example")).status_code == 200 and r, 30,
+                          what="example answering")
+    assert response.text == "Powered by Deis\n"
+
+
+def test_config_set_makes_a_new_release_visible_in_the_app_and_in_run(platform, alice):
+    with Load(platform, "example") as load:
+        alice.deis("config:set", "POWERED_BY=e2e", "-a", "example")
+    assert load.failures == [] and load.count > 0
+    assert platform.get("example").text == "Powered by e2e\n"
+    env = alice.deis("run", "env", "-a", "example").stdout
+    assert "POWERED_BY=e2e" in env and "DEIS_RELEASE=v3" in env and "DEIS_APP=example" in env
+
+
+def test_scale_web_to_three_without_errors(platform, alice):
+    with Load(platform, "example") as load:
+        alice.deis("ps:scale", "web=3", "-a", "example")
+        ps = alice.deis("ps", "-a", "example").stdout
+        alice.deis("ps:scale", "web=1", "-a", "example")
+        alice.deis("ps:scale", "web=3", "-a", "example")
+    assert [line for line in ps.splitlines() if line.startswith("web.")] == [
+        "web.1 up (v3)", "web.2 up (v3)", "web.3 up (v3)"]
+    assert load.failures == [] and load.count > 0
+
+
+def test_logs_show_the_requests_and_the_platform_events(alice):
+    logs = wait_until(lambda: "GET /" in (out := alice.deis("logs", "-n", "100000", "-a", "example").stdout) and out,
+                      15,
+                      what="request lines in the log")
+    assert "example[web." in logs
+    assert "example[deis-controller]: alice added POWERED_BY" in logs
+
+
+def test_rollback_serves_the_previous_release(platform, alice):
+    alice.deis("releases:rollback", "v2", "-a", "example")
+    wait_until(lambda: platform.get("example").text == "Powered by Deis\n", 15, what="rolled back")
+    assert "v4" in alice.deis("releases", "-a", "example").stdout.splitlines()[1]
+
+
+def test_domains_and_certs_serve_https_with_that_certificate(platform, alice, tmp_path):
+    domain = "www.example-e2e.com"
+    cert, key = pair(domain)
+    (tmp_path / "cert.pem").write_text(cert)
+    (tmp_path / "key.pem").write_text(key)
+    alice.deis("domains:add", domain, "-a", "example")
+    alice.deis("certs:add", str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
+
+    def https() -> str:
+        result = subprocess.run(["curl", "-s", "--cacert", str(tmp_path / "cert.pem"),
+                                 "--resolve", f"{domain}:{platform.https}:127.0.0.1",
+                                 f"https://{domain}:{platform.https}/"], capture_output=True, text=True)
+        return result.stdout
+
+    assert wait_until(lambda: https() == "Powered by Deis\n", 15, what="HTTPS on the custom domain")
+
+
+def test_perms_let_a_second_user_work_on_the_app(platform, alice, bob):
+    bob.deis("register", platform.controller, "--username", "bob", "--password", "s3cret-bob",
+             "--email", "bob@example.com")
+    assert bob.deis("config", "-a", "example", check=False).returncode == 1  # not shared yet
+    alice.deis("perms:create", "bob", "-a", "example")
+    bob.deis("config:set", "SHARED_WITH=bob", "-a", "example")
+    assert "SHARED_WITH" in alice.deis("config", "-a", "example").stdout
+    assert bob.deis("apps:destroy", "-a", "example", "--confirm=example", check=False).returncode == 1
+
+
+def test_destroy_removes_containers_routes_logs_and_images(platform, alice, docker_client):
+    alice.deis("apps:destroy", "-a", "example", "--confirm=example")
+    assert docker_client.containers.list(all=True, filters={"label": "deis.app=example"}) == []
+    wait_until(lambda: platform.get("example").status_code == 404, 10, what="route gone")
+    assert platform.ctl.etcd.get_prefix(keys.services("example"))[0] == {}
+    registry = f"127.0.0.1:{platform.ctl.environ['DEIS_REGISTRY_PORT']}/example:"
+    left = [tag for image in docker_client.images.list() for tag in image.tags
+            if tag.startswith(registry) or tag.startswith("example:")]
+    assert left == []

@@ -1,0 +1,162 @@
+"""git push of apps without a Dockerfile: buildpack builds on the platform's own stack image.
+
+The stack image is made with debootstrap on first use (about a minute, once
+per engine); the Python buildpack installs requirements from the package
+index through the machine's TLS proxy, trusting its CA bundle.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from tests.integration import test_builder as base
+from tests.integration.test_builder import git_push, make_repo, releases, remote_head, with_key
+from tests.services import free_port
+
+pytest_plugins = ["tests.integration.cli_conftest"]
+
+# The builder fixtures of test_builder, for this module too (its own builder process).
+builder_process = base.builder_process
+builder = base.builder
+app_name = base.app_name
+
+#: Serves /app on $PORT once the requirement imports: a deploy fails if it did not install.
+PYTHON_WEB = "web: python3 -c 'import six' && exec python3 -m http.server $PORT\n"
+
+
+def commit(repo, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m", "change"],
+                   cwd=repo, check=True)
+
+
+def running(docker_client, app: str) -> list[str]:
+    return sorted(c.name for c in docker_client.containers.list(filters={"label": f"deis.app={app}"}))
+
+
+def shown(result) -> str:
+    return result.stderr.replace("\x1b[1G", "")
+
+
+# git push: a Python app (requirements.txt + Procfile)
+def test_git_push_python_app_installs_requirements_and_reuses_the_cache(builder, alice, app_name, tmp_path,
+                                                                         docker_client):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    repo = make_repo(tmp_path / "src", {"requirements.txt": "six==1.16.0\n", "Procfile": PYTHON_WEB})
+    started = time.monotonic()
+    first = git_push(repo, key, builder.port, app_name)
+    cold = time.monotonic() - started
+    assert first.returncode == 0, first.stderr
+    for expected in ("-----> Python app detected", "-----> Installing requirements with pip",
+                     "-----> Discovering process types", "Procfile declares types -> web",
+                     "-----> Building Docker image", f"done, {app_name}:v2 deployed to Deis"):
+        assert expected in shown(first), shown(first)
+    assert running(docker_client, app_name) == [f"{app_name}_v2.web.1"]
+
+    commit(repo, {"README": "second push\n"})
+    started = time.monotonic()
+    second = git_push(repo, key, builder.port, app_name)
+    warm = time.monotonic() - started
+    print(f"\nPython app git push: first {cold:.1f} s (stack image made if missing), second {warm:.1f} s (cache)")
+    assert second.returncode == 0, second.stderr
+    assert "Using cached wheels for every requirement" in shown(second), shown(second)
+    assert running(docker_client, app_name) == [f"{app_name}_v3.web.1"]
+
+
+def test_git_push_with_a_failing_pip_install_is_rejected(builder, alice, app_name, tmp_path, docker_client):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    repo = make_repo(tmp_path / "src", {"requirements.txt": "deis-no-such-package-4c1d==0.0.1\n",
+                                        "Procfile": PYTHON_WEB})
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert pushed.returncode != 0
+    assert "No matching distribution found for deis-no-such-package-4c1d" in shown(pushed)
+    assert "pre-receive hook declined" in pushed.stderr
+    assert remote_head(builder, app_name) is None
+    assert len(releases(alice, app_name)) == 1
+    assert docker_client.images.list(name=app_name) == []
+
+
+# git push: an app that brings its own start command
+def test_git_push_procfile_app_uses_the_generic_buildpack_and_honours_slugignore(builder, alice, app_name,
+                                                                                   tmp_path, docker_client):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    repo = make_repo(tmp_path / "src", {"Procfile": "web: exec python3 -m http.server $PORT\n",
+                                        "index.html": "hello\n", "big.psd": "x" * 1000, ".slugignore": "*.psd\n"})
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "-----> Generic app detected" in shown(pushed)
+    assert running(docker_client, app_name) == [f"{app_name}_v2.web.1"]
+    container = docker_client.containers.get(f"{app_name}_v2.web.1")
+    listing = container.exec_run(["ls", "-a", "/app"]).output.decode().split()
+    assert "index.html" in listing and "big.psd" not in listing
+
+
+def test_git_push_without_dockerfile_or_procfile_is_rejected(builder, alice, app_name, tmp_path):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    repo = make_repo(tmp_path / "src", {"README": "nothing to run\n"})
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert pushed.returncode != 0
+    assert "-----> Unable to select a buildpack" in shown(pushed)
+    assert remote_head(builder, app_name) is None
+
+
+@pytest.mark.parametrize("url", ["file:///etc", "ext::sh -c touch% /tmp/pwn-bp", "--upload-pack=touch /tmp/pwn-bp"])
+def test_buildpack_url_other_than_a_network_url_is_refused(builder, alice, app_name, tmp_path, url):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    assert alice("config:set", f"BUILDPACK_URL={url}", "-a", app_name).exit_code == 0
+    repo = make_repo(tmp_path / "src", {"Procfile": "web: exec python3 -m http.server $PORT\n"})
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert pushed.returncode != 0
+    assert "must be an https://, http:// or git:// URL" in shown(pushed)
+    assert not (tmp_path / "pwn-bp").exists()
+
+
+CUSTOM_PACK = {
+    "bin/detect": "#!/bin/bash\necho Custom\n",
+    "bin/compile": "#!/bin/bash\necho '-----> Custom pack compiling'\necho hi > \"$1/made-by-pack\"\n",
+    "bin/release": "#!/bin/bash\necho '---'\necho 'default_process_types:'\n"
+                   "echo '  web: exec python3 -m http.server $PORT'\n",
+}
+
+
+@pytest.fixture
+def git_daemon(tmp_path):
+    """A ``git daemon`` serving a custom buildpack at ``git://127.0.0.1:<port>/pack.git`` (branch ``v1``)."""
+    pack = make_repo(tmp_path / "pack", CUSTOM_PACK)
+    subprocess.run(["git", "branch", "v1"], cwd=pack, check=True)
+    served = tmp_path / "served"
+    subprocess.run(["git", "clone", "-q", "--bare", str(pack), str(served / "pack.git")], check=True)
+    port = free_port()
+    daemon = subprocess.Popen(["git", "daemon", "--export-all", f"--base-path={served}", "--listen=127.0.0.1",
+                               f"--port={port}", "--reuseaddr", str(served)])
+    time.sleep(0.5)
+    yield f"git://127.0.0.1:{port}/pack.git"
+    daemon.terminate()
+    daemon.wait(10)
+
+
+# deis config:set BUILDPACK_URL=…
+def test_git_push_with_buildpack_url_uses_that_buildpack(builder, alice, app_name, tmp_path, git_daemon,
+                                                        docker_client):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    assert alice("config:set", f"BUILDPACK_URL={git_daemon}#v1", "-a", app_name).exit_code == 0
+    repo = make_repo(tmp_path / "src", {"index.html": "hello\n"})
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "-----> Custom app detected" in shown(pushed)
+    assert "-----> Custom pack compiling" in shown(pushed)
+    assert "Procfile declares types -> web" in shown(pushed)
+    assert running(docker_client, app_name) == [f"{app_name}_v3.web.1"]
+    container = docker_client.containers.get(f"{app_name}_v3.web.1")
+    assert container.exec_run(["cat", "/app/made-by-pack"]).output == b"hi\n"

@@ -1,0 +1,155 @@
+"""Docker and the registry: push, pull, restart, garbage collection — all real.
+
+A real Docker engine pushes to and pulls from a ``deis-registry`` on a free
+loopback port (Docker allows plain HTTP to 127.0.0.0/8), with a throwaway
+Redis as its cache. Every image made here has a unique name and is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tarfile
+import time
+import uuid
+
+import docker
+import pytest
+
+from deis import keys
+from tests.integration.test_registry_process import RegistryProcess, running_redis
+from tests.services import wait_until
+
+#: Size of the random layer of the timed images (enough to measure, cheap to make).
+LAYER_BYTES = 16 << 20
+
+
+@pytest.fixture(scope="module")
+def redis_port(tmp_path_factory):
+    """A Redis for this module's registries."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as port:
+        yield port
+
+
+@pytest.fixture
+def registry(etcd, etcd_endpoint, redis_port, tmp_path):
+    """A started ``deis-registry`` that collects garbage half a second after it is asked."""
+    process = RegistryProcess(etcd_endpoint, tmp_path, redis_port, gcIdle="0.5").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def images(docker_client):
+    """A list of image names the test made; each is removed afterwards."""
+    made: list[str] = []
+    yield made
+    for name in made:
+        with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.APIError):
+            docker_client.images.remove(name, force=True)
+
+
+def unique_repository(registry) -> str:
+    return f"{registry.address}/t{uuid.uuid4().hex[:10]}"
+
+
+def layer_image(docker_client, name: str, size: int = 4096) -> str:
+    """Import a one-layer image holding ``size`` random bytes (a layer nobody else has)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("data.bin")
+        info.size = size
+        tar.addfile(info, io.BytesIO(os.urandom(size)))
+    repository, tag = name.rsplit(":", 1)
+    docker_client.api.import_image_from_data(buffer.getvalue(), repository=repository, tag=tag)
+    return name
+
+
+def push(docker_client, name: str) -> str:
+    """``docker push name``; return the manifest digest Docker reports."""
+    repository, tag = name.rsplit(":", 1)
+    digest = None
+    for line in docker_client.images.push(repository, tag=tag, stream=True, decode=True):
+        assert "error" not in line, line
+        digest = (line.get("aux") or {}).get("Digest", digest)
+    assert digest, f"docker push {name} reported no digest"
+    return digest
+
+
+def pull_digest(docker_client, name: str) -> str:
+    """``docker pull name``; return the digest the engine recorded for it."""
+    repository, tag = name.rsplit(":", 1)
+    image = docker_client.images.pull(repository, tag=tag)
+    return next(d.split("@", 1)[1] for d in image.attrs["RepoDigests"] if d.startswith(f"{repository}@"))
+
+
+def timed(call, *args):
+    started = time.monotonic()
+    result = call(*args)
+    return result, time.monotonic() - started
+
+
+def test_docker_push_and_pull_of_the_base_image_have_matching_digests(registry, docker_client, base_image, images):
+    name = f"{unique_repository(registry)}:v1"
+    docker_client.images.get(base_image).tag(name)
+    images.append(name)
+    pushed = push(docker_client, name)
+    repository, tag = name.rsplit("/", 1)[1].split(":")
+    assert registry.client().digest(repository, tag) == pushed
+    docker_client.images.remove(name)
+    assert pull_digest(docker_client, name) == pushed
+
+
+def test_docker_push_and_pull_download_every_blob(registry, docker_client, images):
+    name = layer_image(docker_client, f"{unique_repository(registry)}:git-0123abcd", LAYER_BYTES)
+    images.append(name)
+    pushed, push_seconds = timed(push, docker_client, name)
+    docker_client.images.remove(name)
+    pulled, pull_seconds = timed(pull_digest, docker_client, name)
+    assert pulled == pushed
+    print(f"\n16 MiB layer: docker push {push_seconds:.2f} s, docker pull {pull_seconds:.2f} s")
+
+
+def test_registry_restart_keeps_images(registry, docker_client, images):
+    name = layer_image(docker_client, f"{unique_repository(registry)}:v1")
+    images.append(name)
+    pushed = push(docker_client, name)
+    registry.stop()
+    registry.start()
+    repository = name.rsplit("/", 1)[1].split(":")[0]
+    assert registry.client().tags(repository) == ["v1"]
+    docker_client.images.remove(name)
+    assert pull_digest(docker_client, name) == pushed
+
+
+def blob_paths(registry) -> set[str]:
+    root = registry.data_dir / "registry" / "docker" / "registry" / "v2" / "blobs"
+    return {path.parent.name for path in root.rglob("data")}
+
+
+def test_garbage_collection_frees_deleted_images_and_a_later_push_of_them_works(
+        registry, docker_client, etcd, images):
+    repository = unique_repository(registry)
+    old, kept = (layer_image(docker_client, f"{repository}:{tag}") for tag in ("v1", "v2"))
+    images.extend([old, kept, f"{repository}:v3"])
+    old_digest, kept_digest = push(docker_client, old), push(docker_client, kept)
+    before = blob_paths(registry)
+    app = repository.rsplit("/", 1)[1]
+    assert registry.client().delete_manifest(app, old_digest)
+    etcd.put(keys.registry_gc_request(), "test")
+    started = time.monotonic()
+    wait_until(lambda: etcd.get(keys.registry_gc_request()) is None, 30, what="garbage collection")
+    wait_until(registry.client().ping, 10, what="registry answering after collecting")
+    print(f"\ngarbage collection cycle (stop, collect, start): {time.monotonic() - started:.2f} s")
+    after = blob_paths(registry)
+    assert len(before) - len(after) == 3  # the old image's manifest, config and layer
+    assert old_digest.split(":")[1] not in after and kept_digest.split(":")[1] in after
+    assert registry.client().tags(app) == ["v2"]
+    # The cache was emptied: pushing the collected layer again uploads it instead of trusting the cache.
+    docker_client.images.get(old).tag(f"{repository}:v3")
+    assert push(docker_client, f"{repository}:v3") == old_digest
+    for name in (old, f"{repository}:v3", kept):
+        docker_client.images.remove(name)
+    assert pull_digest(docker_client, f"{repository}:v3") == old_digest
+    assert pull_digest(docker_client, kept) == kept_digest

@@ -1,0 +1,31 @@
+"""The controller side of image hygiene, without services: settings and the registry's address."""
+
+import pytest
+
+from controller.services import images
+from deis import keys
+from deis.errors import ConfigurationError
+
+
+class Keys(dict):
+    def get(self, key, default=None):
+        return super().get(key, default)
+
+
+def test_retention_defaults_to_five_and_reads_the_controller_setting():
+    assert images.RETENTION.bind(Keys(), environ={}).get("imageRetention") == 5
+    assert images.RETENTION.bind(Keys({keys.component("controller", "imageRetention"): "3"}), environ={}) \
+        .get("imageRetention") == 3
+    assert images.RETENTION.env_name("imageRetention") == "DEIS_CONTROLLER_IMAGERETENTION"
+
+
+def test_retention_below_one_is_refused():
+    with pytest.raises(ConfigurationError, match="positive integer"):
+        images.RETENTION.bind(Keys(), environ={"DEIS_CONTROLLER_IMAGERETENTION": "0"}).get("imageRetention")
+
+
+def test_registry_address_is_the_announced_one():
+    announced = Keys({keys.host("registry"): "127.0.0.1", keys.port("registry"): "5000"})
+    assert images.registry_address(announced) == "127.0.0.1:5000"
+    assert images.registry_address(Keys()) is None
+    assert images.registry_address(None) is None
