@@ -348,3 +348,22 @@ def test_git_push_pushes_the_image_to_the_announced_registry(builder, registry, 
     assert tags == [f"git-{sha[:8]}"]
     running = docker_client.containers.list(filters={"label": f"deis.app={app_name}"})
     assert running[0].image.tags == [f"{registry}/{app_name}:git-{sha[:8]}"]
+
+
+def test_git_push_with_binary_files_and_non_utf8_names_and_messages_builds(builder, alice, app_name,
+                                                                           dockerfile_app, tmp_path,
+                                                                           docker_client):
+    """Binary content, a Latin-1 file name and a Latin-1 commit message must not break the builder."""
+    key = with_key(alice, tmp_path)
+    (dockerfile_app / "blob.bin").write_bytes(bytes(range(256)) * 4096)  # 1 MiB of every byte value
+    os.mkdir(os.path.join(os.fsencode(dockerfile_app), b"caf\xe9"))
+    with open(os.path.join(os.fsencode(dockerfile_app), b"caf\xe9", b"men\xfc.txt"), "wb") as handle:
+        handle.write(b"\xff\xfe not utf-8 \x00")
+    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", "-c", "i18n.commitEncoding=latin1"]
+    subprocess.run(["git", "add", "-A"], cwd=dockerfile_app, check=True)
+    subprocess.run([*git, "commit", "-q", "-F", "-"], cwd=dockerfile_app, input=b"r\xe9sum\xe9 of changes\n",
+                   check=True)
+    pushed = git_push(dockerfile_app, key, builder.port, app_name)
+    assert pushed.returncode == 0, pushed.stderr
+    assert f"{app_name}:v2 deployed to Deis" in pushed.stderr
+    assert docker_client.containers.list(filters={"label": f"deis.app={app_name}"})
