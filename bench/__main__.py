@@ -1,6 +1,24 @@
-"""``python -m bench`` runs every benchmark."""
+"""``python -m bench [name ...]`` runs the named benchmarks, or all of them.
 
-from bench import etcd_watch, logs
+Each prints its numbers and a ratio against a baseline measured in the same
+run; none asserts a time (targets are printed as MET or MISSED).
+"""
 
-etcd_watch.main()
-logs.main([])
+import importlib
+import sys
+
+BENCHMARKS = ("etcd_watch", "controller_api", "router", "logs", "store", "push", "deploy")
+
+
+def main(names: list[str]) -> None:
+    """Run ``names`` (default: every benchmark) one after another."""
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        sys.exit(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    for name in names or BENCHMARKS:
+        print(f"\n=== bench/{name}.py")
+        module = importlib.import_module(f"bench.{name}")
+        module.main() if name == "etcd_watch" else module.main([])
+
+
+main(sys.argv[1:])

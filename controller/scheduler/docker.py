@@ -93,6 +93,10 @@ def create_options(spec: ContainerSpec, pids_limit: int) -> dict:
         "pids_limit": pids_limit,
         "privileged": False,
         "network_mode": "bridge",
+        # An init (Docker's tini) as PID 1 forwards SIGTERM: an app process that is
+        # PID 1 itself gets no default signal handling, so a stop waited out the whole
+        # grace period (30 s per container on every redeploy, measured in bench/push).
+        "init": True,
     }
     if spec.port:
         # A random host port: the publisher announces it when routers live elsewhere.

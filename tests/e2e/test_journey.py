@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,10 @@ class Platform:
         return requests.get(f"http://127.0.0.1:{self.http}{path}", headers={"Host": f"{app}.{DOMAIN}"}, timeout=10)
 
 
-APPS = ("dockerapp", "example")
+#: Unique names: the engine may also run the user's own platform and its 'example' app.
+SUFFIX = uuid.uuid4().hex[:6]
+DOCKERAPP, EXAMPLE = f"dockerapp-{SUFFIX}", f"example-{SUFFIX}"
+APPS = (DOCKERAPP, EXAMPLE)
 
 
 @pytest.fixture(scope="module")
@@ -187,58 +191,58 @@ def test_keys_add(alice):
 def test_git_push_dockerfile_app(platform, alice, base_image, tmp_path_factory):
     repo = make_repo(alice, tmp_path_factory.mktemp("docker") / "app", {"Dockerfile": DOCKERFILE.format(
         image=base_image)})
-    alice.deis("create", "dockerapp", "--no-remote", cwd=repo)
-    alice.git("remote", "add", "deis", platform.remote("dockerapp"), cwd=repo)
+    alice.deis("create", DOCKERAPP, "--no-remote", cwd=repo)
+    alice.git("remote", "add", "deis", platform.remote(DOCKERAPP), cwd=repo)
     push = alice.git("push", "deis", "master", cwd=repo)
-    assert "done, dockerapp:v2 deployed to Deis" in push.stderr
-    response = wait_until(lambda: (r := platform.get("dockerapp")).status_code == 200 and r, 20,
+    assert f"done, {DOCKERAPP}:v2 deployed to Deis" in push.stderr
+    response = wait_until(lambda: (r := platform.get(DOCKERAPP)).status_code == 200 and r, 20,
                           what="dockerapp answering")
     assert response.text == "dockerfile v2\n"
 
 
 def test_git_push_procfile_example_app(platform, alice, tmp_path_factory):
-    repo = make_repo(alice, tmp_path_factory.mktemp("example") / "example", REPO / "contrib" / "example-app")
-    alice.deis("create", "example", "--no-remote", cwd=repo)
-    alice.git("remote", "add", "deis", platform.remote("example"), cwd=repo)
+    repo = make_repo(alice, tmp_path_factory.mktemp(EXAMPLE) / EXAMPLE, REPO / "contrib" / "example-app")
+    alice.deis("create", EXAMPLE, "--no-remote", cwd=repo)
+    alice.git("remote", "add", "deis", platform.remote(EXAMPLE), cwd=repo)
     push = alice.git("push", "deis", "master", cwd=repo)
-    assert "done, example:v2 deployed to Deis" in push.stderr
-    response = wait_until(lambda: (r := platform.get("example")).status_code == 200 and r, 30,
+    assert f"done, {EXAMPLE}:v2 deployed to Deis" in push.stderr
+    response = wait_until(lambda: (r := platform.get(EXAMPLE)).status_code == 200 and r, 30,
                           what="example answering")
     assert response.text == "Powered by Deis\n"
 
 
 def test_config_set_makes_a_new_release_visible_in_the_app_and_in_run(platform, alice):
-    with Load(platform, "example") as load:
-        alice.deis("config:set", "POWERED_BY=e2e", "-a", "example")
+    with Load(platform, EXAMPLE) as load:
+        alice.deis("config:set", "POWERED_BY=e2e", "-a", EXAMPLE)
     assert load.failures == [] and load.count > 0
-    assert platform.get("example").text == "Powered by e2e\n"
-    env = alice.deis("run", "env", "-a", "example").stdout
-    assert "POWERED_BY=e2e" in env and "DEIS_RELEASE=v3" in env and "DEIS_APP=example" in env
+    assert platform.get(EXAMPLE).text == "Powered by e2e\n"
+    env = alice.deis("run", "env", "-a", EXAMPLE).stdout
+    assert "POWERED_BY=e2e" in env and "DEIS_RELEASE=v3" in env and f"DEIS_APP={EXAMPLE}" in env
 
 
 def test_scale_web_to_three_without_errors(platform, alice):
-    with Load(platform, "example") as load:
-        alice.deis("ps:scale", "web=3", "-a", "example")
-        ps = alice.deis("ps", "-a", "example").stdout
-        alice.deis("ps:scale", "web=1", "-a", "example")
-        alice.deis("ps:scale", "web=3", "-a", "example")
+    with Load(platform, EXAMPLE) as load:
+        alice.deis("ps:scale", "web=3", "-a", EXAMPLE)
+        ps = alice.deis("ps", "-a", EXAMPLE).stdout
+        alice.deis("ps:scale", "web=1", "-a", EXAMPLE)
+        alice.deis("ps:scale", "web=3", "-a", EXAMPLE)
     assert [line for line in ps.splitlines() if line.startswith("web.")] == [
         "web.1 up (v3)", "web.2 up (v3)", "web.3 up (v3)"]
     assert load.failures == [] and load.count > 0
 
 
 def test_logs_show_the_requests_and_the_platform_events(alice):
-    logs = wait_until(lambda: "GET /" in (out := alice.deis("logs", "-n", "100000", "-a", "example").stdout) and out,
+    logs = wait_until(lambda: "GET /" in (out := alice.deis("logs", "-n", "100000", "-a", EXAMPLE).stdout) and out,
                       15,
                       what="request lines in the log")
-    assert "example[web." in logs
-    assert "example[deis-controller]: alice added POWERED_BY" in logs
+    assert f"{EXAMPLE}[web." in logs
+    assert f"{EXAMPLE}[deis-controller]: alice added POWERED_BY" in logs
 
 
 def test_rollback_serves_the_previous_release(platform, alice):
-    alice.deis("releases:rollback", "v2", "-a", "example")
-    wait_until(lambda: platform.get("example").text == "Powered by Deis\n", 15, what="rolled back")
-    assert "v4" in alice.deis("releases", "-a", "example").stdout.splitlines()[1]
+    alice.deis("releases:rollback", "v2", "-a", EXAMPLE)
+    wait_until(lambda: platform.get(EXAMPLE).text == "Powered by Deis\n", 15, what="rolled back")
+    assert "v4" in alice.deis("releases", "-a", EXAMPLE).stdout.splitlines()[1]
 
 
 def test_domains_and_certs_serve_https_with_that_certificate(platform, alice, tmp_path):
@@ -246,7 +250,7 @@ def test_domains_and_certs_serve_https_with_that_certificate(platform, alice, tm
     cert, key = pair(domain)
     (tmp_path / "cert.pem").write_text(cert)
     (tmp_path / "key.pem").write_text(key)
-    alice.deis("domains:add", domain, "-a", "example")
+    alice.deis("domains:add", domain, "-a", EXAMPLE)
     alice.deis("certs:add", str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
 
     def https() -> str:
@@ -261,19 +265,19 @@ def test_domains_and_certs_serve_https_with_that_certificate(platform, alice, tm
 def test_perms_let_a_second_user_work_on_the_app(platform, alice, bob):
     bob.deis("register", platform.controller, "--username", "bob", "--password", "s3cret-bob",
              "--email", "bob@example.com")
-    assert bob.deis("config", "-a", "example", check=False).returncode == 1  # not shared yet
-    alice.deis("perms:create", "bob", "-a", "example")
-    bob.deis("config:set", "SHARED_WITH=bob", "-a", "example")
-    assert "SHARED_WITH" in alice.deis("config", "-a", "example").stdout
-    assert bob.deis("apps:destroy", "-a", "example", "--confirm=example", check=False).returncode == 1
+    assert bob.deis("config", "-a", EXAMPLE, check=False).returncode == 1  # not shared yet
+    alice.deis("perms:create", "bob", "-a", EXAMPLE)
+    bob.deis("config:set", "SHARED_WITH=bob", "-a", EXAMPLE)
+    assert "SHARED_WITH" in alice.deis("config", "-a", EXAMPLE).stdout
+    assert bob.deis("apps:destroy", "-a", EXAMPLE, f"--confirm={EXAMPLE}", check=False).returncode == 1
 
 
 def test_destroy_removes_containers_routes_logs_and_images(platform, alice, docker_client):
-    alice.deis("apps:destroy", "-a", "example", "--confirm=example")
-    assert docker_client.containers.list(all=True, filters={"label": "deis.app=example"}) == []
-    wait_until(lambda: platform.get("example").status_code == 404, 10, what="route gone")
-    assert platform.ctl.etcd.get_prefix(keys.services("example"))[0] == {}
-    registry = f"127.0.0.1:{platform.ctl.environ['DEIS_REGISTRY_PORT']}/example:"
+    alice.deis("apps:destroy", "-a", EXAMPLE, f"--confirm={EXAMPLE}")
+    assert docker_client.containers.list(all=True, filters={"label": f"deis.app={EXAMPLE}"}) == []
+    wait_until(lambda: platform.get(EXAMPLE).status_code == 404, 10, what="route gone")
+    assert platform.ctl.etcd.get_prefix(keys.services(EXAMPLE))[0] == {}
+    registry = f"127.0.0.1:{platform.ctl.environ['DEIS_REGISTRY_PORT']}/{EXAMPLE}:"
     left = [tag for image in docker_client.images.list() for tag in image.tags
-            if tag.startswith(registry) or tag.startswith("example:")]
+            if tag.startswith(registry) or tag.startswith(f"{EXAMPLE}:")]
     assert left == []

@@ -379,3 +379,4 @@ def test_collaborators_may_change_config(client, owner, app_id):
     owner.post(f"/v1/apps/{app_id}/perms/", json={"username": "collab"})
     assert collaborator.post(f"/v1/apps/{app_id}/config/", json={"values": {"A": "1"}}).status_code == 201
     assert releases(owner, app_id)[0] == (2, "collab added A")
+

@@ -49,3 +49,8 @@ def test_router_revisions_are_parsed_leniently():
     assert applied_revision("42") == 42
     assert applied_revision('{"revision": 7}') == 7
     assert applied_revision("garbage") == 0
+
+
+def test_app_containers_get_an_init_so_sigterm_reaches_the_app():
+    options = create_options(ContainerSpec(name="a_v1.web.1", image="img", port=5000), 100)
+    assert options["init"] is True
