@@ -278,6 +278,6 @@ def test_destroy_removes_containers_routes_logs_and_images(platform, alice, dock
     wait_until(lambda: platform.get(EXAMPLE).status_code == 404, 10, what="route gone")
     assert platform.ctl.etcd.get_prefix(keys.services(EXAMPLE))[0] == {}
     registry = f"127.0.0.1:{platform.ctl.environ['DEIS_REGISTRY_PORT']}/{EXAMPLE}:"
-    left = [tag for image in docker_client.images.list() for tag in image.tags
+    left = [tag for image in docker_client.api.images() for tag in image.get("RepoTags") or []
             if tag.startswith(registry) or tag.startswith(f"{EXAMPLE}:")]
     assert left == []

@@ -7,6 +7,7 @@ and ``ssh`` clients, as a user would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -14,6 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
+import docker
 import pytest
 import requests
 
@@ -80,10 +82,13 @@ def app_name(docker_client):
     yield name
     for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={name}"}):
         container.remove(force=True)
-    for image in docker_client.images.list():
-        for tag in image.tags:
+    # The low-level list: images.list() fetches each image again and races the
+    # controller's own image hygiene removing old release images meanwhile.
+    for image in docker_client.api.images():
+        for tag in image.get("RepoTags") or []:
             if tag.startswith(f"{name}:") or f"/{name}:" in tag:
-                docker_client.images.remove(tag, force=True)
+                with contextlib.suppress(docker.errors.ImageNotFound):
+                    docker_client.images.remove(tag, force=True)
 
 
 def ssh_key(folder: Path, name: str = "id_ed25519") -> Path:
