@@ -8,12 +8,14 @@ started).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from deis import keys
 from deis.etcd import Etcd
+from publisher.publisher import Publisher
 from tests import services
 
 _TESTS = Path(__file__).parent
@@ -68,3 +70,45 @@ def ceph():
     with services.running_ceph() as cluster:
         print(f"\nceph: bootstrapped in {cluster.bootstrap_seconds:.1f} s")
         yield cluster
+
+
+@pytest.fixture(scope="module")
+def redis_port(tmp_path_factory):
+    """A throwaway Redis for the module's registries (the registry's descriptor cache)."""
+    with services.running_redis(tmp_path_factory.mktemp("redis")) as port:
+        yield port
+
+
+@pytest.fixture
+def registry(etcd, etcd_endpoint, redis_port, tmp_path):
+    """A started, announced ``deis-registry`` that collects garbage once idle for half a second."""
+    process = services.RegistryProcess(etcd_endpoint, tmp_path, redis_port, gcIdle="0.5").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def router(etcd, tmp_path):
+    """A router and its nginx on free ports, serving ``<app>.deis.localhost`` from the test's etcd."""
+    running = services.RunningRouter(etcd, tmp_path / "router")
+    running.nginx.paths.root.mkdir(parents=True)
+    etcd.put(keys.platform("domain"), "deis.localhost")
+    running.thread.start()
+    services.wait_until(lambda: running.nginx.pid(), 10, what="nginx started")
+    yield running
+    running.stop.set()
+    running.thread.join(10)
+    running.nginx.stop()
+
+
+@pytest.fixture
+def publisher(docker_client, etcd):
+    """The publisher of the shared Docker engine, writing routes to the test's etcd."""
+    stop = threading.Event()
+    pub = Publisher(docker_client, etcd, resync=5.0)
+    thread = threading.Thread(target=pub.run, args=(stop,), kwargs={"ttl": 5}, daemon=True)
+    thread.start()
+    yield pub
+    stop.set()
+    pub.wake.set()
+    thread.join(10)

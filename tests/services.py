@@ -20,17 +20,24 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
+import psutil
 import requests
 
-from deis import syslog
+from deis import keys, syslog
 from deis.ctl import infrastructure as infra
 from deis.ctl.paths import Paths
 from deis.etcd import Etcd
+from registry.client import RegistryClient
+from router.nginx import Nginx
+from router.render import NginxPaths, Ports
+from router.router import Router
 
 BASE_IMAGE = "deis-test/busybox:latest"
 BUSYBOX_APPLETS = ("sh", "cat", "echo", "env", "sleep", "ls", "nc", "httpd", "wget", "true", "false", "kill")
@@ -281,3 +288,83 @@ def running_ceph() -> Iterator[CephForTests]:
     finally:
         ceph.cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_redis(folder: Path) -> Iterator[int]:
+    """Yield the port of a throwaway ``redis-server`` (deisctl's command line) on loopback."""
+    port = free_port()
+    paths = Paths(folder)
+    paths.data("redis").mkdir(parents=True, exist_ok=True)
+    environ = {"DEIS_REDIS_PORT": str(port)}
+    program = infra.redis_program(paths, environ)
+    with open(folder / "redis.log", "wb") as log:
+        process = subprocess.Popen(program.argv, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: infra.redis_ready(environ), 10, what="redis answering")
+            yield port
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+class RegistryProcess:
+    """A ``deis-registry`` subprocess, restartable on the same port and data."""
+
+    def __init__(self, etcd_endpoint: str, data_dir: Path, redis_port: int, **settings: str):
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.etcd = Etcd(etcd_endpoint)
+        self.environ = dict(os.environ, DEIS_ETCD=etcd_endpoint, DEIS_DATA_DIR=str(data_dir),
+                            DEIS_REGISTRY_PORT=str(self.port), DEIS_REDIS_PORT=str(redis_port),
+                            **{f"DEIS_REGISTRY_{name.upper()}": value for name, value in settings.items()})
+        self.log = data_dir / "registry.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def client(self) -> RegistryClient:
+        return RegistryClient(self.address)
+
+    def start(self, timeout: float = 30) -> RegistryProcess:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen([str(SCRIPTS / "deis-registry")], env=self.environ,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        wait_until(self.announced, timeout, what="deis-registry announcing itself")
+        return self
+
+    def announced(self) -> bool:
+        assert self.process.poll() is None, self.log.read_text()[-3000:]
+        return self.etcd.get(keys.port("registry")) == str(self.port)
+
+    def child(self) -> psutil.Process:
+        """The ``docker-registry serve`` process."""
+        return wait_until(lambda: next(iter(psutil.Process(self.process.pid).children()), None), 10,
+                          what="docker-registry child")
+
+    def stop(self) -> int:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            return self.process.wait(20)
+        return self.process.returncode if self.process else 0
+
+
+class RunningRouter:
+    def __init__(self, etcd, root: Path):
+        self.ports = Ports(http=free_port(), https=free_port(), builder=free_port(), health=free_port())
+        self.nginx = Nginx(NginxPaths(root))
+        self.host = f"test-{uuid.uuid4().hex[:6]}"
+        self.router = Router(etcd, self.nginx, self.ports, self.host, reload_interval=0.2, resync=30)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.router.run, args=(self.stop,), kwargs={"ttl": 5}, daemon=True)
+
+    def get(self, host, path="/", **kwargs):
+        return requests.get(f"http://127.0.0.1:{self.ports.http}{path}", headers={"Host": host}, timeout=5, **kwargs)
+
+    def status(self, host):
+        try:
+            return self.get(host).status_code
+        except requests.RequestException:
+            return None

@@ -34,18 +34,6 @@ def containers(docker_client, base_image, app_name):
         container.remove(force=True)
 
 
-@pytest.fixture
-def publisher(docker_client, etcd):
-    stop = threading.Event()
-    pub = Publisher(docker_client, etcd, resync=5.0)
-    thread = threading.Thread(target=pub.run, args=(stop,), kwargs={"ttl": 5}, daemon=True)
-    thread.start()
-    yield pub
-    stop.set()
-    pub.wake.set()
-    thread.join(10)
-
-
 def route(etcd, app, name):
     return etcd.get(keys.service(app, name))
 

@@ -18,26 +18,10 @@ import docker
 import pytest
 
 from deis import keys
-from tests.integration.test_registry_process import RegistryProcess, running_redis
 from tests.services import wait_until
 
 #: Size of the random layer of the timed images (enough to measure, cheap to make).
 LAYER_BYTES = 16 << 20
-
-
-@pytest.fixture(scope="module")
-def redis_port(tmp_path_factory):
-    """A Redis for this module's registries."""
-    with running_redis(tmp_path_factory.mktemp("redis")) as port:
-        yield port
-
-
-@pytest.fixture
-def registry(etcd, etcd_endpoint, redis_port, tmp_path):
-    """A started ``deis-registry`` that collects garbage half a second after it is asked."""
-    process = RegistryProcess(etcd_endpoint, tmp_path, redis_port, gcIdle="0.5").start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture

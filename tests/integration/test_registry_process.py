@@ -7,100 +7,15 @@ its data in a temporary directory).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import stat
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import psutil
-import pytest
 import requests
 
 from deis import keys
-from deis.ctl import infrastructure as infra
-from deis.ctl.paths import Paths
-from deis.etcd import Etcd
-from registry.client import RegistryClient
-from tests.services import SCRIPTS, free_port, wait_until
-
-
-@contextlib.contextmanager
-def running_redis(folder: Path) -> Iterator[int]:
-    """Yield the port of a throwaway ``redis-server`` (deisctl's command line) on loopback."""
-    port = free_port()
-    paths = Paths(folder)
-    paths.data("redis").mkdir(parents=True, exist_ok=True)
-    environ = {"DEIS_REDIS_PORT": str(port)}
-    program = infra.redis_program(paths, environ)
-    with open(folder / "redis.log", "wb") as log:
-        process = subprocess.Popen(program.argv, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until(lambda: infra.redis_ready(environ), 10, what="redis answering")
-            yield port
-        finally:
-            process.terminate()
-            process.wait(10)
-
-
-class RegistryProcess:
-    """A ``deis-registry`` subprocess, restartable on the same port and data."""
-
-    def __init__(self, etcd_endpoint: str, data_dir: Path, redis_port: int, **settings: str):
-        self.port = free_port()
-        self.data_dir = data_dir
-        self.etcd = Etcd(etcd_endpoint)
-        self.environ = dict(os.environ, DEIS_ETCD=etcd_endpoint, DEIS_DATA_DIR=str(data_dir),
-                            DEIS_REGISTRY_PORT=str(self.port), DEIS_REDIS_PORT=str(redis_port),
-                            **{f"DEIS_REGISTRY_{name.upper()}": value for name, value in settings.items()})
-        self.log = data_dir / "registry.log"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def client(self) -> RegistryClient:
-        return RegistryClient(self.address)
-
-    def start(self, timeout: float = 30) -> RegistryProcess:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([str(SCRIPTS / "deis-registry")], env=self.environ,
-                                            stdout=log, stderr=subprocess.STDOUT)
-        wait_until(self.announced, timeout, what="deis-registry announcing itself")
-        return self
-
-    def announced(self) -> bool:
-        assert self.process.poll() is None, self.log.read_text()[-3000:]
-        return self.etcd.get(keys.port("registry")) == str(self.port)
-
-    def child(self) -> psutil.Process:
-        """The ``docker-registry serve`` process."""
-        return wait_until(lambda: next(iter(psutil.Process(self.process.pid).children()), None), 10,
-                          what="docker-registry child")
-
-    def stop(self) -> int:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            return self.process.wait(20)
-        return self.process.returncode if self.process else 0
-
-
-@pytest.fixture(scope="module")
-def redis_port(tmp_path_factory):
-    """A Redis for this module's registries."""
-    with running_redis(tmp_path_factory.mktemp("redis")) as port:
-        yield port
-
-
-@pytest.fixture
-def registry(etcd, etcd_endpoint, redis_port, tmp_path):
-    """A started ``deis-registry`` with its data in ``tmp_path``."""
-    process = RegistryProcess(etcd_endpoint, tmp_path, redis_port, gcIdle="0.5").start()
-    yield process
-    process.stop()
+from tests.services import SCRIPTS, RegistryProcess, wait_until
 
 
 def test_registry_answers_and_announces_itself(registry, etcd):

@@ -9,7 +9,6 @@ import subprocess
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,9 +18,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from deis import keys
-from router.nginx import Nginx
-from router.render import NginxPaths, Ports
-from router.router import Router
 from tests.services import free_port, wait_until
 
 WEB = ["sh", "-c", 'mkdir -p /w && echo "$MESSAGE" > /w/index.html && exec httpd -f -p 5000 -h /w']
@@ -57,38 +53,6 @@ def _answers(address):
         return requests.get(f"http://{address}/", timeout=0.5).ok
     except requests.RequestException:
         return False
-
-
-class RunningRouter:
-    def __init__(self, etcd, root: Path):
-        self.ports = Ports(http=free_port(), https=free_port(), builder=free_port(), health=free_port())
-        self.nginx = Nginx(NginxPaths(root))
-        self.host = f"test-{uuid.uuid4().hex[:6]}"
-        self.router = Router(etcd, self.nginx, self.ports, self.host, reload_interval=0.2, resync=30)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.router.run, args=(self.stop,), kwargs={"ttl": 5}, daemon=True)
-
-    def get(self, host, path="/", **kwargs):
-        return requests.get(f"http://127.0.0.1:{self.ports.http}{path}", headers={"Host": host}, timeout=5, **kwargs)
-
-    def status(self, host):
-        try:
-            return self.get(host).status_code
-        except requests.RequestException:
-            return None
-
-
-@pytest.fixture
-def router(etcd, tmp_path):
-    running = RunningRouter(etcd, tmp_path / "router")
-    running.nginx.paths.root.mkdir(parents=True)
-    etcd.put(keys.platform("domain"), "deis.localhost")
-    running.thread.start()
-    wait_until(lambda: running.nginx.pid(), 10, what="nginx started")
-    yield running
-    running.stop.set()
-    running.thread.join(10)
-    running.nginx.stop()
 
 
 def test_route_appears_and_disappears_within_a_second(etcd, router, web, app_id):

@@ -21,10 +21,7 @@ import requests
 
 from controller.scheduler import ContainerSpec
 from controller.scheduler.docker import DockerScheduler
-from deis import keys
-from publisher.publisher import Publisher
-from tests.integration.test_router import RunningRouter
-from tests.services import wait_until
+from tests.services import RunningRouter, wait_until
 
 pytest_plugins = ["tests.integration.cli_conftest"]
 
@@ -35,33 +32,6 @@ RATE_PER_THREAD = 100
 MAX_REQUESTS = 20_000
 #: The app's web process: busybox httpd serving its release name (as in ``cli_conftest``).
 WEB_COMMAND = 'echo "$DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp'
-
-
-@pytest.fixture
-def router(etcd, tmp_path):
-    """A router and its nginx on free ports, serving ``<app>.deis.localhost``."""
-    running = RunningRouter(etcd, tmp_path / "router")
-    running.nginx.paths.root.mkdir(parents=True)
-    etcd.put(keys.platform("domain"), "deis.localhost")
-    running.thread.start()
-    wait_until(lambda: running.nginx.pid(), 10, what="nginx started")
-    yield running
-    running.stop.set()
-    running.thread.join(10)
-    running.nginx.stop()
-
-
-@pytest.fixture
-def publisher(docker_client, etcd):
-    """The publisher of the shared Docker engine, writing routes to the test's etcd."""
-    stop = threading.Event()
-    pub = Publisher(docker_client, etcd, resync=5.0)
-    thread = threading.Thread(target=pub.run, args=(stop,), kwargs={"ttl": 5}, daemon=True)
-    thread.start()
-    yield pub
-    stop.set()
-    pub.wake.set()
-    thread.join(10)
 
 
 @pytest.fixture

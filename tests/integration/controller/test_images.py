@@ -21,26 +21,10 @@ from controller.services import images as hygiene
 from deis import keys
 from tests.integration.controller.conftest import PLATFORM_DOMAIN, _empty_tables, register
 from tests.integration.test_registry import blob_paths, push
-from tests.integration.test_registry_process import RegistryProcess, running_redis
 from tests.services import wait_until
 
 WEB = "exec httpd -f -p $PORT -h /tmp"
 KEEP = 2
-
-
-@pytest.fixture(scope="module")
-def redis_port(tmp_path_factory):
-    """A Redis for the registry."""
-    with running_redis(tmp_path_factory.mktemp("redis")) as port:
-        yield port
-
-
-@pytest.fixture
-def registry(etcd, etcd_endpoint, redis_port, tmp_path):
-    """A started, announced ``deis-registry`` collecting garbage once idle for half a second."""
-    process = RegistryProcess(etcd_endpoint, tmp_path, redis_port, gcIdle="0.5").start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture
