@@ -29,6 +29,19 @@ STATUS_INTERVAL = 10.0
 RETRY_INTERVAL = 60.0
 
 
+def take_backup(cluster, store_url: str, environ: dict[str, str], keep: int) -> backups.Backup:
+    """Push a base backup of the running ``cluster`` to the store, then keep only the newest ``keep``."""
+    store = open_store(store_url)
+    try:
+        start_wal = cluster.query("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        backup = backups.push(store, cluster.basebackup_argv(), start_wal, cluster.run_as(),
+                              {"PATH": "/usr/bin:/bin", **environ})
+        backups.prune(store, keep)
+        return backup
+    finally:
+        store.close()
+
+
 class Maintenance:
     """Periodic base backups and status publishing for one cluster."""
 
@@ -60,14 +73,7 @@ class Maintenance:
     def backup(self) -> bool:
         """Push a base backup and prune old ones; True when it worked."""
         try:
-            store = open_store(self.store_url)
-            try:
-                start_wal = self.cluster.query("SELECT pg_walfile_name(pg_current_wal_lsn())")
-                backups.push(store, self.cluster.basebackup_argv(), start_wal, self.cluster.run_as(),
-                             {"PATH": "/usr/bin:/bin", **self.environ})
-                backups.prune(store, self.keep)
-            finally:
-                store.close()
+            take_backup(self.cluster, self.store_url, self.environ, self.keep)
         except (StoreError, PostgresError, OSError) as exc:
             self.failed_backups += 1
             log.error("base backup failed (will retry): %s", exc)

@@ -27,6 +27,7 @@ from deis.errors import ConfigurationError, TemporaryError
 log = logging.getLogger(__name__)
 
 BOOTSTRAP = Path(__file__).parent / "templates" / "bootstrap.sql"
+CLOSE = Path(__file__).parent / "templates" / "close.sql"
 #: Seconds PostgreSQL may take to accept connections after it starts.
 START_TIMEOUT = 60.0
 #: Seconds a fast shutdown may take before an immediate one.
@@ -186,8 +187,15 @@ class Cluster:
         return [binary("pg_basebackup"), "-h", str(self.data), "-p", str(self.port), "-U", self.owner,
                 "-D", "-", "-Ft", "-X", "fetch", "-z", "--checkpoint=fast", "--no-password"]
 
+    def close_doors(self, name: str) -> None:
+        """Refuse new connections to database ``name`` and end open ones (reopened by :meth:`bootstrap`)."""
+        try:
+            self._run(self.psql_argv(), "closing the database", CLOSE.read_text(), {"DEIS_DATABASE_NAME": name})
+        except PostgresError as exc:
+            log.warning("could not close %s to clients before the last backup: %s", name, exc)
+
     def bootstrap(self, role: str, password: str, name: str) -> None:
-        """Create the role and database if missing, and set the role's password."""
+        """Create the role and database if missing, set the role's password, open it to connections."""
         secrets = {"DEIS_DATABASE_ROLE": role, "DEIS_DATABASE_PASSWORD": password, "DEIS_DATABASE_NAME": name}
         self._run(self.psql_argv(), "creating the role and database", BOOTSTRAP.read_text(), secrets)
 

@@ -16,15 +16,25 @@ the same id at ``/deis/database/initId``. On start:
   with a sentence and the supervisor retries.
 
 Either way a new id is written to the file and to etcd.
+
+A data directory that still holds ``recovery.signal`` is a restore whose WAL
+replay has not finished (a crash mid-replay, or ``deisctl database restore``
+which unpacks a chosen backup and leaves the replay to the next start): it
+counts as ``restored``, so replay runs with connections refused and a new base
+backup follows. A chosen recovery target (time, LSN or restore point) waits
+beside it in ``recovery-target.json`` until the replay ends.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import tarfile
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from database import backup as backups
@@ -35,6 +45,74 @@ from store import StoreError, StoreUnavailable
 log = logging.getLogger(__name__)
 
 ID_FILE = "initialized"
+RECOVERY_SIGNAL = "recovery.signal"
+TARGET_FILE = "recovery-target.json"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where WAL replay stops: a time, an LSN or a named restore point (``None``: the end of WAL)."""
+
+    kind: str
+    value: str
+
+    KINDS = {"time": "recovery_target_time", "lsn": "recovery_target_lsn", "name": "recovery_target_name"}
+
+    def __post_init__(self):
+        if self.kind not in self.KINDS:
+            raise ValueError(f"unknown recovery target {self.kind!r}; use time, lsn or name")
+        check = {"time": _check_time, "lsn": _check_lsn, "name": _check_name}[self.kind]
+        check(self.value)
+
+    def options(self) -> tuple[tuple[str, str], ...]:
+        """Return the server settings that stop replay here and promote (pure)."""
+        return ((self.KINDS[self.kind], self.value), ("recovery_target_action", "promote"))
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.value}"
+
+
+def _check_time(value: str) -> None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time; use ISO 8601 with a zone, e.g. 2026-11-22T10:30:00+00:00") \
+            from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone; add one (e.g. +00:00) so the target is unambiguous")
+
+
+def _check_lsn(value: str) -> None:
+    high, slash, low = value.partition("/")
+    try:
+        int(high, 16), int(low, 16)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an LSN; use PostgreSQL's form, e.g. 0/3000060") from None
+    if not slash or len(high) > 8 or len(low) > 8:
+        raise ValueError(f"{value!r} is not an LSN; use PostgreSQL's form, e.g. 0/3000060")
+
+
+def _check_name(value: str) -> None:
+    if not value or len(value.encode()) > 63 or "\0" in value:
+        raise ValueError("a restore point name is 1 to 63 bytes (what pg_create_restore_point accepted)")
+
+
+def recovering(cluster: Cluster) -> bool:
+    """True when the data directory is a restore whose WAL replay has not finished."""
+    return (cluster.data / RECOVERY_SIGNAL).is_file()
+
+
+def pending_target(cluster: Cluster) -> Target | None:
+    """Return the recovery target waiting beside an unfinished restore, if any."""
+    path = cluster.data / TARGET_FILE
+    if not recovering(cluster) or not path.is_file():
+        return None
+    return Target(**json.loads(path.read_text()))
+
+
+def recovery_finished(cluster: Cluster) -> None:
+    """Forget the recovery target once PostgreSQL has promoted (so no later backup carries it)."""
+    (cluster.data / TARGET_FILE).unlink(missing_ok=True)
 
 
 def recorded_id(cluster: Cluster) -> str | None:
@@ -57,7 +135,7 @@ def prepare(cluster: Cluster, store, etcd) -> str:
     """Make ``cluster.data`` ready to start; return ``existing``, ``created`` or ``restored``."""
     if cluster.initialized():
         _adopt(cluster, etcd)
-        return "existing"
+        return "restored" if recovering(cluster) else "existing"
     try:
         found = backups.backups(store)
     except StoreError as exc:
@@ -92,9 +170,30 @@ def restore_newest(cluster: Cluster, store, found: list) -> bool:
     return False
 
 
-def restore(cluster: Cluster, store, backup) -> None:
-    """Unpack ``backup`` into the (empty) data directory and ask PostgreSQL to replay WAL."""
-    staging = cluster.data.with_name(cluster.data.name + ".restoring")
+def restore(cluster: Cluster, store, backup, target: Target | None = None) -> None:
+    """Unpack ``backup`` into the (empty) data directory and ask PostgreSQL to replay WAL (up to ``target``)."""
+    staging = unpack(cluster, store, backup, target)
+    try:
+        if cluster.data.exists():
+            cluster.data.rmdir()  # empty: checked by the caller's rule; rmdir refuses anything else
+        os.replace(staging, cluster.data)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("restored base backup %s (%d bytes); WAL replay from the store follows", backup.name, backup.size)
+
+
+def staging_of(cluster: Cluster) -> Path:
+    """Return the folder beside the data directory where a backup is unpacked before it replaces it."""
+    return cluster.data.with_name(cluster.data.name + ".restoring")
+
+
+def unpack(cluster: Cluster, store, backup, target: Target | None = None) -> Path:
+    """Fetch, verify and unpack ``backup`` into :func:`staging_of`, ready to replay WAL; return that folder.
+
+    Nothing else is touched, so this can run while the database still serves;
+    raises :class:`~database.backup.CorruptBackup` when the backup does not verify.
+    """
+    staging = staging_of(cluster)
     archive = cluster.data.with_name(cluster.data.name + ".restore.tar.gz")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -102,15 +201,16 @@ def restore(cluster: Cluster, store, backup) -> None:
         staging.mkdir(mode=0o700)
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(staging, members=_safe_members(tar, backup.name))
-        (staging / "recovery.signal").touch()
+        (staging / RECOVERY_SIGNAL).touch()
+        if target is not None:
+            (staging / TARGET_FILE).write_text(json.dumps({"kind": target.kind, "value": target.value}))
         _chown_tree(cluster, staging)
-        if cluster.data.exists():
-            cluster.data.rmdir()  # empty: checked by the caller's rule; rmdir refuses anything else
-        os.replace(staging, cluster.data)
-        log.info("restored base backup %s (%d bytes); WAL replay from the store follows", backup.name, backup.size)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         archive.unlink(missing_ok=True)
-        shutil.rmtree(staging, ignore_errors=True)
+    return staging
 
 
 def _safe_members(tar: tarfile.TarFile, name: str):

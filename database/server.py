@@ -5,7 +5,8 @@ the store into an empty data folder, or create one (see
 :mod:`database.restore`), start PostgreSQL with WAL archiving to the store,
 create the role and database (password generated once and kept in etcd),
 then announce ``/deis/database/host`` and ``/port`` under a lease, plus
-``user``, ``password`` and ``name``. On SIGTERM the announcement is withdrawn
+``user``, ``password`` and ``name``. On SIGTERM the announcement is withdrawn,
+the controller's database is closed to connections (open sessions ended),
 a last base backup is pushed (v1's ``ExecStop``), and PostgreSQL is shut
 down cleanly (a fast shutdown: open sessions are ended, everything committed
 is on disk). If PostgreSQL dies, so does this process, and its supervisor
@@ -114,12 +115,15 @@ def run() -> int:
     prepare_file_store(url, cluster)
     started = time.monotonic()
     how = prepare_data(cluster, url, etcd)
-    cluster = dataclasses.replace(cluster, options=archiving.server_options(settings.get("archiveTimeout"),
-                                                                             how == "restored"))
+    target = restore.pending_target(cluster)
+    options = archiving.server_options(settings.get("archiveTimeout"), how == "restored")
+    cluster = dataclasses.replace(cluster, options=options + (target.options() if target else ()))
     environ = archiving.archiver_environment(url)
     process = cluster.start(environ, timeout=RESTORE_TIMEOUT if how == "restored" else postgres.START_TIMEOUT)
     if how == "restored":
-        log.warning("database restored from %s and WAL replayed in %.1f s", url, time.monotonic() - started)
+        restore.recovery_finished(cluster)
+        until = f" up to {target.describe()}" if target else ""
+        log.warning("database restored from %s and WAL replayed%s in %.1f s", url, until, time.monotonic() - started)
     maintenance = Maintenance(cluster, url, etcd, settings.get("backupInterval"), settings.get("backupsToRetain"),
                               environ).start(backup_now=how != "existing")
     try:
@@ -134,6 +138,8 @@ def run() -> int:
             lease.__exit__(None, None, None)
         maintenance.stop()
         if status == 0 and settings.get("backupOnStop"):
+            # Clients are shut out first, so the last backup holds every commit (T9b: nothing lost).
+            cluster.close_doors(settings.get("name"))
             log.info("pushing a base backup before stopping")
             maintenance.backup()
         return status

@@ -10,3 +10,5 @@ SELECT format('CREATE ROLE %I LOGIN', :'role')
 SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'role', :'password') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'dbname', :'role')
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'dbname') \gexec
+-- A clean stop closed it (close.sql) so that its last backup missed no commit.
+SELECT format('ALTER DATABASE %I ALLOW_CONNECTIONS true', :'dbname') \gexec

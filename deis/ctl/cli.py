@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -244,3 +245,136 @@ def journal(platform: Platform, component: str, lines: int, follow: bool) -> Non
     argv = ["tail", "-n", str(lines)] + (["-F"] if follow else []) + [str(path)]
     sys.stdout.flush()
     os.execvp("tail", argv)
+
+
+# -- database backups ------------------------------------------------------------------
+
+
+@main.group()
+def database() -> None:
+    """List, take and restore base backups of the platform's database.
+
+    deis-database archives every WAL segment to the platform's store and
+    pushes a base backup after it is created or restored, every
+    backupInterval (3 h) and on a clean stop, keeping the newest
+    backupsToRetain (5). A backup plus the WAL archived after it can bring
+    the database back to any moment since that backup.
+
+    \b
+    Examples:
+      deisctl database backups
+      deisctl database backup
+      deisctl database restore                       # newest backup, every archived commit
+      deisctl database restore 20261122T101500Z
+      deisctl database restore --to-time 2026-11-22T10:30:00+00:00
+      deisctl database restore --to-name before-upgrade
+    """
+
+
+def _database(platform: Platform):
+    from database.admin import Database
+
+    return _store_call(Database, platform.etcd(), platform.environ)
+
+
+def _store_call(action, *args):
+    """Like :func:`_run`, for calls that reach the store (its errors are not DeisErrors)."""
+    from store import StoreError
+
+    try:
+        return _run(action, *args)
+    except StoreError as exc:
+        raise DeisctlError(f"the store: {exc}") from exc
+
+
+@database.command("backups")
+@pass_platform
+def database_backups(platform: Platform) -> None:
+    """List the base backups in the store, oldest first."""
+    db = _database(platform)
+    found = _store_call(db.backups)
+    if not found:
+        click.echo(f"No base backups in {db.store_url} yet. Take one with 'deisctl database backup'.")
+        return
+    table = [("NAME", "CREATED (UTC)", "SIZE", "FIRST WAL")]
+    for backup in found:
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(backup.created))
+        table.append((backup.name, created, f"{backup.size / 1e6:.1f} MB", backup.start_wal))
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    click.echo(f"\nStore: {db.store_url}. Restore one with 'deisctl database restore <name>'.")
+
+
+@database.command("backup")
+@pass_platform
+def database_backup(platform: Platform) -> None:
+    """Push a base backup of the running database now (e.g. before an upgrade)."""
+    db = _database(platform)
+    started = time.monotonic()
+    click.echo("database: taking a base backup")
+    backup = _store_call(db.backup_now)
+    click.echo(f"database: base backup {backup.name} stored ({backup.size / 1e6:.1f} MB, "
+               f"{time.monotonic() - started:.1f} s)")
+
+
+@database.command("restore")
+@click.argument("name", required=False)
+@click.option("--to-time", metavar="TIME", help="Replay WAL up to this moment (ISO 8601 with a zone).")
+@click.option("--to-lsn", metavar="LSN", help="Replay WAL up to this log position (e.g. 0/3000060).")
+@click.option("--to-name", metavar="POINT", help="Replay WAL up to this restore point (pg_create_restore_point).")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before stopping the database.")
+@pass_platform
+def database_restore(platform: Platform, name: str | None, to_time: str | None, to_lsn: str | None,
+                     to_name: str | None, yes: bool) -> None:
+    """Restore backup NAME (default: the newest that fits) and replay WAL.
+
+    The backup is fetched, verified and unpacked while the database still
+    serves. Then the database is stopped (pushing a last backup of the
+    current data), its data directory is moved aside — never deleted — and
+    the unpacked backup moved in; starting it replays the archived WAL up to
+    the target (default: everything archived), then a new base backup is
+    pushed. If it does not start, the previous data is put back and started.
+    """
+    from database.restore import Target
+
+    chosen_targets = [(kind, value) for kind, value in (("time", to_time), ("lsn", to_lsn), ("name", to_name))
+                      if value is not None]
+    if len(chosen_targets) > 1:
+        raise DeisctlError("choose at most one of --to-time, --to-lsn and --to-name")
+    try:
+        target = Target(*chosen_targets[0]) if chosen_targets else None
+    except ValueError as exc:
+        raise DeisctlError(str(exc)) from exc
+    component = _run(catalogue.get, "database")
+    if component.name not in platform.supervisor.installed():
+        raise DeisctlError("deisctl manages no database on this host: run 'deisctl install database' first")
+    db = _database(platform)
+    from database.admin import choose
+
+    backup = _run(choose, _store_call(db.backups), name, target)
+    until = f" up to {target.describe()}" if target else " and every commit archived after it"
+    click.echo(f"Restoring base backup {backup.name} ({backup.size / 1e6:.1f} MB){until}.")
+    click.echo(f"The current data in {db.cluster.data} is moved aside, not deleted.")
+    if not yes:
+        click.confirm("Stop the database and restore?", abort=True)
+    started = time.monotonic()
+    click.echo(f"database: fetching and verifying {backup.name} from {db.store_url} (the database still serves)")
+    staging = _store_call(db.unpack, backup, target)
+    try:
+        _run(platform.stop, [component])
+    except DeisctlError:
+        db.discard(staging)
+        raise
+    aside = db.swap_in(staging)
+    click.echo(f"database: backup {backup.name} unpacked; replaying WAL from {db.store_url}")
+    try:
+        _run(platform.start, [component])
+    except DeisctlError as exc:
+        failed = db.undo(aside)
+        _run(platform.start, [component])
+        raise DeisctlError(f"the restore did not start ({exc}); the previous data is back in place and running; "
+                           f"the failed attempt is kept in {failed}") from exc
+    click.echo(f"database: restored {backup.name}{until} in {time.monotonic() - started:.1f} s")
+    if aside is not None:
+        click.echo(f"The data it replaced is kept in {aside}; remove it once you are satisfied.")

@@ -46,6 +46,8 @@ class Component:
     external: Callable[[Environ], bool] | None = None
     #: A one-line health report for ``deisctl status`` (read from etcd), if it has one.
     report: Callable[[Environ], str] | None = None
+    #: Seconds it may take to serve once started (``None``: the platform's default).
+    ready_timeout: float | None = None
     #: The issue that builds it, while it is not built.
     issue: int | None = None
     help: str = ""
@@ -189,6 +191,8 @@ COMPONENTS: tuple[Component, ...] = (
         deis_program("database", stop_as_group=False, stopwaitsecs=90),
         binds=lambda env: [("127.0.0.1", component_port(env, "database", 5432))],
         ready=announced("database"),
+        # A start after a lost disk restores and replays WAL first; deis-database limits that itself.
+        ready_timeout=3700.0,
         report=lambda env: _archive_report(_etcd_value(env, keys.database_archive("status"), "{}")),
         help="PostgreSQL for the controller (data in <data dir>/database)",
     ),

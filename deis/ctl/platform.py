@@ -26,6 +26,8 @@ from deis.etcd import Etcd, endpoint_from_env
 
 #: How long a component may take to serve after its process is up.
 READY_TIMEOUT = 60.0
+#: Seconds between "still starting" lines while a slow component (a restoring database) starts.
+PROGRESS_INTERVAL = 15.0
 
 
 class StartError(DeisError):
@@ -171,8 +173,14 @@ class Platform:
     def _wait_ready(self, component: Component) -> None:
         if component.ready is None:
             return
-        deadline = time.monotonic() + READY_TIMEOUT
+        limit = component.ready_timeout or READY_TIMEOUT
+        begun = time.monotonic()
+        deadline, next_note = begun + limit, begun + PROGRESS_INTERVAL
         while not component.ready(self.environ):
+            if time.monotonic() > next_note:
+                next_note += PROGRESS_INTERVAL
+                self.echo(f"{component.name}: still starting ({time.monotonic() - begun:.0f} s; "
+                          f"'deisctl journal {component.name}' shows what it does)")
             info = self.supervisor.info(component.name)
             if info is None or info.state not in {"RUNNING", "STARTING"}:
                 self.supervisor.stop(component.name)
@@ -182,7 +190,7 @@ class Platform:
             if time.monotonic() > deadline:
                 self.supervisor.stop(component.name)
                 raise StartError(
-                    f"{component.name} did not answer within {READY_TIMEOUT:.0f} s; "
+                    f"{component.name} did not answer within {limit:.0f} s; "
                     f"see 'deisctl journal {component.name}'"
                 )
             time.sleep(0.2)
