@@ -66,6 +66,7 @@ def run(etcd: Etcd, settings, stop: threading.Event, interval: float) -> None:
             lease.put(keys.component("store", "backend"), "ceph")
             lease.put(keys.component("store", "url"), store_url(layout))
             log.info("Ceph serves S3 at %s (fsid %s)", layout.gateway_url, cluster.identity.fsid)
+            _check(cluster, lease)  # health shows in 'deisctl status' from the start
             while not stop.wait(interval):
                 _check(cluster, lease)
     finally:
