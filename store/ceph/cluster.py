@@ -208,13 +208,24 @@ class Cluster:
         return " ".join([report["status"], *checks])
 
     def wait_for_osd(self, timeout: float = 60.0) -> None:
-        """Wait until the OSD is up in the map (and the address is our process's)."""
+        """Wait until the OSD is up in the map and the address is our process's.
+
+        After a ``kill -9`` the monitor keeps the dead OSD up for up to
+        ``mon osd report timeout`` (nobody else reports it), so "up" alone is
+        not enough: the address's nonce is the daemon's PID.
+        """
         def up() -> bool:
             try:
-                return json.loads(self.ceph("osd", "stat", "-f", "json", timeout=10)).get("num_up_osds", 0) >= 1
+                osds = json.loads(self.ceph("osd", "dump", "-f", "json", timeout=10)).get("osds", [])
             except CephError:
                 return False
+            return any(osd.get("up") and self._ours(osd) for osd in osds)
         self._wait(up, timeout, "the OSD coming up")
+
+    def _ours(self, osd: dict) -> bool:
+        process = self.processes.get("osd")
+        nonces = {address.get("nonce") for address in osd.get("public_addrs", {}).get("addrvec", [])}
+        return process is None or process.pid in nonces
 
     def gateway_answers(self) -> bool:
         """True when radosgw accepts connections."""
