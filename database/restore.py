@@ -38,6 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 from database import backup as backups
+from database import prefetch
 from database.postgres import Cluster
 from deis import keys
 from store import StoreError, StoreUnavailable
@@ -111,8 +112,9 @@ def pending_target(cluster: Cluster) -> Target | None:
 
 
 def recovery_finished(cluster: Cluster) -> None:
-    """Forget the recovery target once PostgreSQL has promoted (so no later backup carries it)."""
+    """Forget the recovery target (so no later backup carries it) and the WAL read ahead, once promoted."""
     (cluster.data / TARGET_FILE).unlink(missing_ok=True)
+    shutil.rmtree(cluster.data / "pg_wal" / prefetch.FOLDER, ignore_errors=True)
 
 
 def recorded_id(cluster: Cluster) -> str | None:

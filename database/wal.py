@@ -14,7 +14,9 @@ gzip-compressed, so a corrupt object fails its CRC when fetched.
 ``fetch`` exits 1 when the segment is not in the store (the normal end of
 recovery) and 128 when the store does not answer: PostgreSQL treats an exit
 status above 125 as fatal and stops recovery, rather than ending it early
-and forking history at a point that merely was unreachable.
+and forking history at a point that merely was unreachable. While replaying,
+the segments after the one asked for are fetched ahead in the background
+(:mod:`database.prefetch`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 import zlib
 from pathlib import Path
 
+from database import prefetch
 from store import NotFound, StoreError, StoreUnavailable, open_store
 
 log = logging.getLogger("database.wal")
@@ -91,6 +94,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 3 or argv[0] not in {"push", "fetch"}:
         print("usage: python -m database.wal push <path> <name> | fetch <name> <path>", file=sys.stderr)
         return 2
+    if argv[0] == "fetch" and prefetch.take(argv[1], Path(argv[2])):
+        _read_ahead(argv[1], Path(argv[2]))
+        return 0
     try:
         store = open_store(store_url())
     except StoreError as exc:
@@ -98,7 +104,18 @@ def main(argv: list[str]) -> int:
         return FATAL if argv[0] == "fetch" else 1
     if argv[0] == "push":
         return _push(store, Path(argv[1]), argv[2])
-    return _fetch(store, argv[1], Path(argv[2]))
+    status = _fetch(store, argv[1], Path(argv[2]))
+    if status == 0:
+        _read_ahead(argv[1], Path(argv[2]))
+    return status
+
+
+def _read_ahead(name: str, destination: Path) -> None:
+    if prefetch.is_segment(name):
+        try:
+            prefetch.start(name, destination)
+        except OSError as exc:  # only an optimisation
+            log.warning("could not start the WAL read-ahead: %s", exc)
 
 
 def _push(store, path: Path, name: str) -> int:
