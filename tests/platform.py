@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -62,3 +67,27 @@ class Deisctl:
     @property
     def etcd(self) -> Etcd:
         return Etcd(self.environ["DEIS_ETCD"])
+
+    def tear_down(self) -> None:
+        """Stop the platform and kill whatever of it is left: never leak processes into other tests."""
+        self("stop", "platform", check=False)
+        for pid in self.supervised_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def isolated_platform(prefix: str, **environ: str) -> Iterator[Deisctl]:
+    """Yield a :class:`Deisctl` on a fresh data dir under /tmp, torn down and removed afterwards.
+
+    Not pytest's 0700 tmp_path: the ``postgres`` system user must reach the database folder.
+    """
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)
+    ctl = Deisctl(root / "deis")
+    ctl.environ.update(environ)
+    try:
+        yield ctl
+    finally:
+        ctl.tear_down()
+        shutil.rmtree(root, ignore_errors=True)

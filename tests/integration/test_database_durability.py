@@ -23,7 +23,7 @@ import psycopg2
 import pytest
 
 from database import backup as backups
-from database import wal
+from database import prefetch, wal
 from database.postgres import Cluster, binary
 from deis import keys
 from tests.services import SCRIPTS, free_port, wait_until
@@ -136,6 +136,12 @@ def etcd_with_endpoint(etcd, etcd_endpoint):
     return etcd
 
 
+def on_ceph(etcd, ceph, root: Path, name: str, **extra: str):
+    """Return a fresh bucket's store and a database archiving to it (not started)."""
+    bucket = f"{name}-{int(time.time())}"
+    return ceph.s3_store(bucket), DatabaseProcess(etcd, root, ceph.s3_url(bucket), {**ceph.s3_environ, **extra})
+
+
 def _ids(database: DatabaseProcess) -> list[int]:
     with database.connect() as conn, conn.cursor() as cursor:
         cursor.execute("SELECT id FROM t9 ORDER BY id")
@@ -143,9 +149,7 @@ def _ids(database: DatabaseProcess) -> list[int]:
 
 
 def test_t9_disk_lost_after_kill_9_is_restored_from_the_store(etcd_with_endpoint, ceph, root):
-    bucket = f"t9-{int(time.time())}"
-    store = ceph.s3_store(bucket)
-    database = DatabaseProcess(etcd_with_endpoint, root, ceph.s3_url(bucket), ceph.s3_environ)
+    store, database = on_ceph(etcd_with_endpoint, ceph, root, "t9")
     database.start()
     try:
         wait_until(lambda: backups.backups(store), 60, what="the first base backup")
@@ -171,9 +175,7 @@ def test_t9_disk_lost_after_kill_9_is_restored_from_the_store(etcd_with_endpoint
 
 
 def test_t9b_clean_stop_then_wipe_loses_nothing_and_the_dump_is_identical(etcd_with_endpoint, ceph, root):
-    bucket = f"t9b-{int(time.time())}"
-    store = ceph.s3_store(bucket)
-    database = DatabaseProcess(etcd_with_endpoint, root, ceph.s3_url(bucket), ceph.s3_environ)
+    store, database = on_ceph(etcd_with_endpoint, ceph, root, "t9b")
     database.start()
     try:
         # Quiesced: the dump before the stop equals the dump after the restore.
@@ -252,10 +254,7 @@ def test_t10_empty_data_dir_with_the_store_unreachable_is_not_initialized(etcd_w
 
 
 def test_t11_writes_continue_while_the_gateway_is_down_and_archiving_catches_up(etcd_with_endpoint, ceph, root):
-    bucket = f"t11-{int(time.time())}"
-    store = ceph.s3_store(bucket)
-    database = DatabaseProcess(etcd_with_endpoint, root, ceph.s3_url(bucket),
-                               {**ceph.s3_environ, "DEIS_DATABASE_BACKUPONSTOP": "false"})
+    store, database = on_ceph(etcd_with_endpoint, ceph, root, "t11", DEIS_DATABASE_BACKUPONSTOP="false")
     database.start()
     gateway = ceph.cluster.processes["radosgw"]
     try:
@@ -275,6 +274,40 @@ def test_t11_writes_continue_while_the_gateway_is_down_and_archiving_catches_up(
         print(f"\nT11: {len(writer.acked)} rows written, 0 errors; archive status {status}")
         assert writer.errors == []
         assert _gaps(store, backups.backups(store)[0].start_wal, last) == []
+    finally:
+        ceph.cluster.restart_dead()
+        database.stop()
+        store.delete_prefix("")
+        store.close()
+
+
+def test_t12_osd_killed_during_wal_upload_archiving_resumes_with_no_gap_or_damage(etcd_with_endpoint, ceph, root,
+                                                                                   tmp_path):
+    store, database = on_ceph(etcd_with_endpoint, ceph, root, "t12", DEIS_DATABASE_BACKUPONSTOP="false")
+    database.start()
+    osd = ceph.cluster.processes["osd"]
+    try:
+        first = wait_until(lambda: backups.backups(store), 60, what="the first base backup")[0].start_wal
+        writer = Writer(database).start()
+        _switch_wal(database)
+        osd.send_signal(signal.SIGKILL)  # while the segment just switched is being uploaded
+        osd.wait(10)
+        time.sleep(5)
+        _switch_wal(database)
+        killed_for = time.monotonic()
+        ceph.cluster.restart_dead()
+        ceph.cluster.wait_for_osd(60)
+        revived = time.monotonic() - killed_for
+        last = _switch_wal(database)
+        caught_up = time.monotonic()
+        wait_until(lambda: _archived(database, last), 120, what=f"{last} archived after the OSD returned")
+        writer.stop()
+        print(f"\nT12 (WAL): OSD back in {revived:.1f} s, archive caught up {time.monotonic() - caught_up:.1f} s "
+              f"later; {len(writer.acked)} rows written, {len(writer.errors)} errors")
+        assert writer.errors == []
+        assert _gaps(store, first, last) == []
+        for name in _segments_between(first, last):
+            assert wal.fetch(store, name, tmp_path / name), name  # gzip CRC and length checked on the way
     finally:
         ceph.cluster.restart_dead()
         database.stop()
@@ -305,6 +338,12 @@ def _archived(database: DatabaseProcess, name: str) -> bool:
 def _gaps(store, first: str, last: str) -> list[str]:
     """Return segment names between ``first`` and ``last`` (same timeline) missing from the store."""
     stored = {info.key[len(wal.PREFIX):].removesuffix(".gz") for info in store.list(wal.PREFIX)}
-    timeline, start, end = first[:8], int(first[8:], 16), int(last[8:], 16)
-    return [name for n in range(start, end + 1)
-            if (name := f"{timeline}{n >> 8:08X}{n & 0xFF:08X}") not in stored]
+    return [name for name in _segments_between(first, last) if name not in stored]
+
+
+def _segments_between(first: str, last: str) -> list[str]:
+    def position(name: str) -> int:
+        return int(name[8:16], 16) * prefetch.SEGMENTS_PER_ID + int(name[16:24], 16)
+
+    count = position(last) - position(first)
+    return [first, *prefetch.following(first, count)] if count >= 0 else []

@@ -6,14 +6,11 @@ platform already running here.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,26 +19,21 @@ import psutil
 import pytest
 
 from deis.ctl import infrastructure as infra
-from tests.platform import Deisctl
+from tests.platform import isolated_platform
 from tests.services import wait_until
 
 
 @pytest.fixture
 def deisctl():
-    # Not pytest's tmp_path: its 0700 parents would keep the postgres user out of the database's data.
-    top = Path(tempfile.mkdtemp(prefix="deis-ctl-"))
-    top.chmod(0o755)
-    ctl = Deisctl(top / "deis")
-    yield ctl
-    ctl("stop", "platform", check=False)
-    for pid in ctl.supervised_pids():  # never leak processes into other tests
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    # A killed dockerd leaves its data root bind-mounted; do not leak mounts either.
-    for partition in psutil.disk_partitions(all=True):
-        if partition.mountpoint.startswith(str(ctl.root)):
-            subprocess.run(["umount", "-l", partition.mountpoint], check=False)
-    shutil.rmtree(top, ignore_errors=True)
+    with isolated_platform("deis-ctl-") as ctl:
+        try:
+            yield ctl
+        finally:
+            ctl.tear_down()
+            # A killed dockerd leaves its data root bind-mounted; do not leak mounts either.
+            for partition in psutil.disk_partitions(all=True):
+                if partition.mountpoint.startswith(str(ctl.root)):
+                    subprocess.run(["umount", "-l", partition.mountpoint], check=False)
 
 
 def test_install_platform_without_domain_refuses_and_leaves_nothing_running(deisctl):

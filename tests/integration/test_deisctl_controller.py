@@ -6,11 +6,6 @@ which the ``postgres`` system user could not reach), with free ports.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import tempfile
 from pathlib import Path
 
 import psutil
@@ -18,22 +13,15 @@ import pytest
 import requests
 
 from deis import keys
-from tests.platform import Deisctl
+from tests.platform import Deisctl, isolated_platform
 
 COMPONENTS = ("etcd", "database", "controller")
 
 
 @pytest.fixture
 def deisctl():
-    root = Path(tempfile.mkdtemp(prefix="deis-ctl-"))
-    root.chmod(0o755)
-    ctl = Deisctl(root / "deis")  # free ports for etcd, Redis, the database and the controller
-    yield ctl
-    ctl("stop", "platform", check=False)
-    for pid in ctl.supervised_pids():  # never leak processes into other tests
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(root, ignore_errors=True)
+    with isolated_platform("deis-ctl-") as ctl:  # free ports for etcd, Redis, the database and the controller
+        yield ctl
 
 
 def api(ctl: Deisctl, path: str) -> str:

@@ -7,13 +7,6 @@ exactly (PostgreSQL's own PITR tests check row counts per target the same way).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import tempfile
-from pathlib import Path
-
 import psycopg2
 import pytest
 
@@ -21,7 +14,7 @@ from database import backup as backups
 from database.postgres import Cluster
 from deis import keys
 from store import open_store
-from tests.platform import Deisctl
+from tests.platform import Deisctl, isolated_platform
 from tests.services import wait_until
 
 COMPONENTS = ("etcd", "database")
@@ -29,18 +22,10 @@ COMPONENTS = ("etcd", "database")
 
 @pytest.fixture
 def deisctl():
-    root = Path(tempfile.mkdtemp(prefix="deis-ctl-db-"))
-    root.chmod(0o755)
-    ctl = Deisctl(root / "deis")
-    ctl.environ["DEIS_DATABASE_ARCHIVETIMEOUT"] = "5"
-    ctl("install", *COMPONENTS)
-    ctl("start", *COMPONENTS)
-    yield ctl
-    ctl("stop", "platform", check=False)
-    for pid in ctl.supervised_pids():
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(root, ignore_errors=True)
+    with isolated_platform("deis-ctl-db-", DEIS_DATABASE_ARCHIVETIMEOUT="5") as ctl:
+        ctl("install", *COMPONENTS)
+        ctl("start", *COMPONENTS)
+        yield ctl
 
 
 def connect(ctl: Deisctl):

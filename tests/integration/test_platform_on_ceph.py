@@ -9,21 +9,16 @@ hand: every component finds the store where deis-store announces it.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import signal
 import socket
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
 from deis import keys, syslog
 from store import open_store
-from tests.platform import Deisctl
+from tests.platform import isolated_platform
 from tests.services import free_port, wait_until
 
 COMPONENTS = ("etcd", "redis", "store", "logger", "database", "registry")
@@ -31,17 +26,9 @@ COMPONENTS = ("etcd", "redis", "store", "logger", "database", "registry")
 
 @pytest.fixture
 def platform():
-    root = Path(tempfile.mkdtemp(prefix="deis-ceph-platform-"))
-    root.chmod(0o755)
-    ctl = Deisctl(root / "deis")
-    ctl.environ.update(DEIS_STORE_MONPORT=str(free_port()), DEIS_STORE_GATEWAYPORT=str(free_port()),
-                       DEIS_DATABASE_ARCHIVETIMEOUT="5")
-    yield ctl
-    ctl("stop", "platform", check=False)
-    for pid in ctl.supervised_pids():
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(root, ignore_errors=True)
+    with isolated_platform("deis-ceph-platform-", DEIS_STORE_MONPORT=str(free_port()),
+                           DEIS_STORE_GATEWAYPORT=str(free_port()), DEIS_DATABASE_ARCHIVETIMEOUT="5") as ctl:
+        yield ctl
 
 
 def keys_under(store, prefix: str) -> list[str]:
