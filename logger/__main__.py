@@ -10,7 +10,7 @@ from deis import logconfig
 from deis.errors import EtcdUnavailable
 from deis.etcd import Etcd
 from logger.server import Config, Logger
-from logger.settings import SETTINGS
+from logger.settings import SETTINGS, store_url
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def config_from(settings) -> Config:
     """Build a :class:`Config` from resolved settings."""
     return Config(
-        store_url=settings.get("storeUrl"), bind=settings.get("bind"), port=settings.get("port"),
+        store_url=store_url(settings), bind=settings.get("bind"), port=settings.get("port"),
         http_port=settings.get("httpPort"), host=settings.get("host"),
         segment_bytes=settings.get("segmentBytes"), keep_segments=settings.get("keepSegments"),
         drain=settings.get("drain"),

@@ -4,8 +4,11 @@ The cluster's identity (fsid, keyrings, the gateway's S3 keys) is kept
 under ``/deis/store/*`` with v1's names, so another host could join with
 the same secrets; the copy in the data folder wins when the two disagree,
 because that copy is what the existing monitor and OSD were made with.
-While running, dead daemons are started again and ``ceph health`` is
-written to ``/deis/store/health`` for ``deisctl status``.
+It announces ``/deis/store/url`` (the gateway's S3 bucket: the registry and
+the database's backups) and ``/deis/store/appendUrl`` (the RADOS pool, whose
+native append the logger's segments need). While running, dead daemons are
+started again and ``ceph health`` is written to ``/deis/store/health`` for
+``deisctl status``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import threading
 from deis import keys
 from deis.ctl.paths import Paths
 from deis.etcd import Etcd
-from store.ceph.cluster import BUCKET, CephError, Cluster
+from store.ceph.cluster import BUCKET, POOL, CephError, Cluster
 from store.ceph.layout import Identity, Layout
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,11 @@ def store_url(layout: Layout) -> str:
     return f"s3://{BUCKET}?endpoint={layout.gateway_url}"
 
 
+def append_url(layout: Layout) -> str:
+    """Return the URL for append-heavy clients (the logger): the RADOS pool, which appends natively."""
+    return f"rados://{POOL}?conf={layout.conf}"
+
+
 def run(etcd: Etcd, settings, stop: threading.Event, interval: float) -> None:
     """Bring the cluster up, announce it, keep it running until ``stop``; then stop it."""
     layout = Layout(Paths.from_env().data("ceph"), mon_port=settings.get("monPort"),
@@ -65,6 +73,7 @@ def run(etcd: Etcd, settings, stop: threading.Event, interval: float) -> None:
             lease.put(keys.store_gateway("port"), str(layout.rgw_port))
             lease.put(keys.component("store", "backend"), "ceph")
             lease.put(keys.component("store", "url"), store_url(layout))
+            lease.put(keys.component("store", "appendUrl"), append_url(layout))
             log.info("Ceph serves S3 at %s (fsid %s)", layout.gateway_url, cluster.identity.fsid)
             _check(cluster, lease)  # health shows in 'deisctl status' from the start
             while not stop.wait(interval):

@@ -35,7 +35,7 @@ def keys_under(store, prefix: str) -> list[str]:
     return [info.key for info in store.list(prefix)]
 
 
-def test_logs_backups_and_images_land_in_the_ceph_bucket(platform, docker_client, base_image):
+def test_logs_backups_and_images_land_in_ceph(platform, docker_client, base_image):
     platform("install", *COMPONENTS)
     platform("config", "store", "set", "backend=ceph")
     platform("start", *COMPONENTS)
@@ -52,7 +52,7 @@ def test_logs_backups_and_images_land_in_the_ceph_bucket(platform, docker_client
     wait_until(lambda: keys_under(store, "database/base/"), 90, what="a base backup in Ceph")
     wait_until(lambda: keys_under(store, "database/wal/"), 60, what="archived WAL in Ceph")
 
-    # The logger: lines sent over syslog are stored as segments in the bucket and read back.
+    # The logger: lines sent over syslog are stored as segments in the RADOS pool and read back.
     app = f"ceph{uuid.uuid4().hex[:6]}"
     frames = b"".join(syslog.frame(syslog.Message(app, "web.1", f"line {n}")) for n in range(100))
     with socket.create_connection(("127.0.0.1", int(platform.environ["DEIS_LOGGER_PORT"]))) as connection:
@@ -60,7 +60,10 @@ def test_logs_backups_and_images_land_in_the_ceph_bucket(platform, docker_client
         logs = f"http://127.0.0.1:{platform.environ['DEIS_LOGGER_HTTPPORT']}/{app}"
         wait_until(lambda: requests.get(logs, params={"log_lines": 1000}, timeout=10).text.count("\n") == 100, 30,
                    what="100 lines read back from the logger")
-    assert keys_under(store, f"logs/{app}/")
+    append_url = etcd.get(keys.component("store", "appendUrl"))
+    assert append_url.startswith("rados://"), "logs go where appends are native, not through S3"
+    assert keys_under(open_store(append_url), f"logs/{app}/")
+    assert not keys_under(store, "logs/")
 
     # The registry: a pushed image's blobs are objects in the bucket, not files on this host.
     name = f"127.0.0.1:{platform.environ['DEIS_REGISTRY_PORT']}/{app}:v1"
