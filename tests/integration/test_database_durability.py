@@ -167,6 +167,7 @@ def test_t9_disk_lost_after_kill_9_is_restored_from_the_store(etcd_with_endpoint
               f"restore took {seconds:.1f} s, newest restored row acknowledged {lost_window:.1f} s before the kill")
         assert restored == list(range(1, len(restored) + 1)), "restored ids have holes"
         assert must_have and set(must_have) <= set(restored)
+        _check_indexes(database)
         assert "restored" in database.log.read_text()
     finally:
         database.stop()
@@ -205,6 +206,16 @@ def test_t9b_clean_stop_then_wipe_loses_nothing_and_the_dump_is_identical(etcd_w
         database.stop()
         store.delete_prefix("")
         store.close()
+
+
+def _check_indexes(database: DatabaseProcess) -> None:
+    """Run amcheck over every B-tree index of the restored database (raises on corruption)."""
+    cluster = Cluster(database.data, port=database.port)
+    sql = ("CREATE EXTENSION IF NOT EXISTS amcheck; SELECT bt_index_check(c.oid, true) FROM pg_index i "
+           "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree'")
+    subprocess.run([binary("psql"), "-h", str(database.data), "-p", str(database.port), "-U", cluster.owner,
+                    "-d", "deis", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True,
+                   timeout=60, cwd=database.data, **cluster.run_as())
 
 
 def _dumpall(database: DatabaseProcess) -> str:

@@ -79,6 +79,8 @@ def test_backups_lists_take_one_and_restore_to_a_named_point(deisctl):
     insert(deisctl, 21, 22)
     wait_until(lambda: any(b.start_wal.startswith("00000002") for b in stored_backups(deisctl)), 60,
                what="a base backup of the new timeline")
+    store = open_store(f"file://{deisctl.root / 'store'}")
+    assert store.get("database/wal/00000002.history.gz"), "the new timeline's history is archived"
     assert "running" in deisctl.status()["database"][0]
 
 
