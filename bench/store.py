@@ -4,7 +4,9 @@
 then for 4 KiB and 4 MiB objects measures put and get throughput (objects/s,
 MB/s) and p50/p99 latency through the store API for ``file``, ``rados`` and
 ``s3`` — and beside them ``rados bench`` (write, seq read) and plain boto3
-on the same cluster, so the store layer's own cost is visible.
+on the same cluster, so the store layer's own cost is visible. Last, lines/s
+appended to a segment log per backend (S3 has no append: each one rewrites
+the segment, which is why the logger uses RADOS on Ceph).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import tempfile
 import time
 import uuid
 
-from store import open_store
+from store import SegmentLog, open_store
 from store.ceph.cluster import POOL, environment
 from tests.services import running_ceph
 
@@ -84,8 +86,25 @@ def main(argv: list[str] | None = None) -> None:
             measure("raw boto3", lambda k, d: raw.put_object(Bucket=bucket, Key=k, Body=d),
                     lambda k: raw.get_object(Bucket=bucket, Key=k)["Body"].read(), size, args.seconds)
             rados_bench(ceph, size, args.seconds)
+        print("--- log appends (50 lines of 100 B per append, one app's segment log)")
+        for label, backend in stores.items():
+            appends(label, backend, args.seconds)
         for backend in stores.values():
             backend.close()
+
+
+def appends(label: str, backend, seconds: float, segment_bytes: int = 8 << 20) -> None:
+    """Print lines/s appended through a :class:`store.SegmentLog`, as the logger appends them."""
+    log = SegmentLog(backend, f"bench-{uuid.uuid4().hex[:8]}", segment_bytes=segment_bytes, keep=1000)
+    batch = (b"x" * 99 + b"\n") * 50
+    count, started = 0, time.monotonic()
+    while time.monotonic() - started < seconds:
+        log.append(batch)
+        count += 1
+    elapsed = time.monotonic() - started
+    print(f"store {label:<8} append {count * 50 / elapsed:10,.0f} lines/s  ({count} appends, "
+          f"{segment_bytes >> 20} MiB segments)")
+    log.delete()
 
 
 if __name__ == "__main__":
