@@ -25,7 +25,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from database import archiving, postgres, restore
+from database import archiving, backup, postgres, restore
 from database.maintenance import Maintenance
 from database.settings import SETTINGS
 from deis import keys
@@ -77,6 +77,24 @@ def prepare_data(cluster: postgres.Cluster, url: str, etcd: Etcd) -> str:
         store.close()
 
 
+def has_backups(url: str) -> bool:
+    """True when the store holds a finished base backup (False also when it cannot be asked).
+
+    An existing cluster whose store has none (the store was just switched,
+    e.g. to Ceph, or emptied) must push one now: without it, a lost disk
+    would come back empty even though every WAL segment since is archived.
+    """
+    try:
+        store = open_store(url)
+        try:
+            return bool(backup.backups(store))
+        finally:
+            store.close()
+    except StoreError as exc:
+        log.warning("cannot list base backups in %s (%s); taking one as soon as it answers", url, exc)
+        return False
+
+
 def password_of(settings: Settings, etcd: Etcd) -> str:
     """Return the role's password, generating and storing one the first time."""
     password = settings.get("password")
@@ -125,7 +143,7 @@ def run() -> int:
         until = f" up to {target.describe()}" if target else ""
         log.warning("database restored from %s and WAL replayed%s in %.1f s", url, until, time.monotonic() - started)
     maintenance = Maintenance(cluster, url, etcd, settings.get("backupInterval"), settings.get("backupsToRetain"),
-                              environ).start(backup_now=how != "existing")
+                              environ).start(backup_now=how != "existing" or not has_backups(url))
     try:
         password = password_of(settings, etcd)
         cluster.bootstrap(settings.get("user"), password, settings.get("name"))

@@ -26,6 +26,7 @@ from database import backup as backups
 from database import prefetch, wal
 from database.postgres import Cluster, binary
 from deis import keys
+from store import open_store
 from tests.services import SCRIPTS, free_port, wait_until
 
 ARCHIVE_TIMEOUT = 10
@@ -250,6 +251,29 @@ def test_t10_intact_data_dir_is_kept_with_etcd_wiped_and_the_store_unreachable(e
         assert "never replaced" in again.log.read_text()
     finally:
         again.stop()
+
+
+def test_a_store_without_backups_gets_one_at_start_so_a_lost_disk_still_comes_back(etcd_with_endpoint, root):
+    quiet = {"DEIS_DATABASE_BACKUPONSTOP": "false"}
+    first = DatabaseProcess(etcd_with_endpoint, root, f"file://{root}/old-store", quiet)
+    first.start()
+    with first.connect() as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE precious (v text); INSERT INTO precious VALUES ('keep me')")
+    assert first.stop() == 0
+    # The operator switches the platform's store (say, to Ceph): the new one holds no backup of this cluster.
+    switched = DatabaseProcess(etcd_with_endpoint, root, f"file://{root}/new-store", quiet)
+    switched.start()
+    new_store = open_store(f"file://{root}/new-store")
+    wait_until(lambda: backups.backups(new_store), 60, what="a base backup in the new store")
+    switched.kill_postgres()
+    shutil.rmtree(switched.data)
+    switched.start(timeout=300)
+    try:
+        with switched.connect() as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT v FROM precious")
+            assert cursor.fetchall() == [("keep me",)]
+    finally:
+        switched.stop()
 
 
 def test_t10_empty_data_dir_with_the_store_unreachable_is_not_initialized(etcd_with_endpoint, root):
