@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from deis import syslog
 from logger.logbook import PLATFORM, Logbook
+from store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,11 @@ class Intake:
         self.logbook.stats["received"] += len(frames)
         try:
             self.logbook.record(messages)
+        except StoreError as exc:
+            log.error("could not store %d lines from %s: %s; they are not acknowledged, so the sender "
+                      "sends them again", len(messages), peer, exc)
+            self.logbook.stats["failed"] += len(messages)
+            raise
         except Exception:
             # One failing log must not stop the listener that feeds all apps.
             log.exception("could not store %d lines from %s", len(messages), peer)

@@ -18,6 +18,7 @@ import socketserver
 
 from deis import syslog
 from logger.intake import Intake
+from store import StoreError
 
 RECV_BYTES = 256 * 1024
 
@@ -38,7 +39,10 @@ class SyslogTCPHandler(socketserver.BaseRequestHandler):
                 intake.reject(peer, f"{exc}; connection closed")
                 return
             if frames:
-                intake.receive(frames, peer)
+                try:
+                    intake.receive(frames, peer)
+                except StoreError:
+                    return  # logged by the intake; closing without a receipt makes the sender resend
                 stored += len(frames)
                 self._receipt(stored)
         if reader.pending:

@@ -132,12 +132,20 @@ class Logbook:
     def _record_into(self, name: str, messages: list[syslog.Message]) -> int:
         log = self._log(name)
         with log.segments.lock:
-            fresh = _fresh(log.load_marks(), messages)
+            marks = dict(log.load_marks())
+            fresh = _fresh(marks, messages)
             if not fresh:
                 self.stats["duplicates"] += len(messages)
                 return 0
             lines = [line for message in fresh for line in _lines_of(message)]
-            log.segments.append(b"".join(_record_of(message, line) for message, line in lines))
+            try:
+                log.segments.append(b"".join(_record_of(message, line) for message, line in lines))
+            except BaseException:
+                # Not stored, or stored without our knowing (a timed-out append may still land): the
+                # marks are read back from the store next time, so a resend is stored exactly once.
+                log.marks = None
+                raise
+            log.marks = marks
             for follower in list(log.followers):
                 follower.push([line for _, line in lines])
         self.stats["stored"] += len(lines)

@@ -46,7 +46,11 @@ class SegmentLog:
                 number, size = number + 1, 0
                 self._current = (number, 0)
                 self._retain(number)
-            size = self.store.append(self._key(number), data)
+            try:
+                size = self.store.append(self._key(number), data)
+            except BaseException:
+                self._current = None  # it may have landed or not: ask the store next time
+                raise
             self._current = (number, size)
 
     def tail(self, lines: int) -> list[bytes]:

@@ -4,7 +4,7 @@ import pytest
 
 from deis import syslog
 from logger.logbook import PLATFORM, Logbook, storage_name
-from store import open_store
+from store import StoreUnavailable, open_store
 
 
 @pytest.fixture
@@ -28,6 +28,37 @@ def test_a_resent_line_is_stored_once_even_after_a_restart(logbook, tmp_path):
     reopened = Logbook(open_store(f"file://{tmp_path}"))
     assert reopened.record(batch + [syslog.Message("a", "web.1", "n5", source="c1", seq=5)]) == 1
     assert lines_of(reopened, "a") == [f"n{i}" for i in range(6)]
+
+
+class FlakyStore:
+    """A file store whose next append fails, after writing (``lands=True``) or not."""
+
+    def __init__(self, store, lands: bool):
+        self.store, self.lands, self.failing = store, lands, False
+
+    def append(self, key, data):
+        if self.failing:
+            self.failing = False
+            if self.lands:
+                self.store.append(key, data)
+            raise StoreUnavailable("the store timed out")
+        return self.store.append(key, data)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+@pytest.mark.parametrize("lands", [False, True], ids=["append lost", "append landed after all"])
+def test_a_batch_whose_append_failed_is_stored_exactly_once_when_resent(tmp_path, lands):
+    store = FlakyStore(open_store(f"file://{tmp_path}"), lands)
+    logbook = Logbook(store, segment_bytes=4096, keep=3)
+    batch = [syslog.Message("a", "web.1", f"n{i}", source="c1", seq=i) for i in range(6)]
+    logbook.record(batch[:2])
+    store.failing = True
+    with pytest.raises(StoreUnavailable):
+        logbook.record(batch[2:4])
+    logbook.record(batch[2:])  # the sender had no receipt for 2 and 3: it sends them again
+    assert lines_of(logbook, "a") == [f"n{i}" for i in range(6)]
 
 
 def test_odd_names_go_to_the_platform_log(logbook):
