@@ -135,7 +135,8 @@ class Logspout:
             return True
         if container.get("State") == "created" or self.checkpoints.complete(container_id):
             return False
-        return self.checkpoints.known(container_id) or container.get("Created", 0) >= self.checkpoints.since
+        # Docker's Created is whole seconds: a container made in logspout's first second counts as after it.
+        return self.checkpoints.known(container_id) or container.get("Created", 0) >= int(self.checkpoints.since)
 
     def _follow(self, container: dict) -> None:
         container_id = container["Id"]

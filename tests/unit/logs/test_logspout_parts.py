@@ -35,3 +35,13 @@ def test_checkpoints_survive_a_restart_and_prune(tmp_path):
     assert again.complete("b")
     again.prune({"a"})
     assert not again.known("b")
+
+
+def test_a_container_that_exited_in_logspouts_first_second_is_still_shipped(tmp_path):
+    from logspout.logspout import Logspout
+
+    spout = Logspout(client=None, address=lambda: None, data_dir=tmp_path)
+    spout.checkpoints.since = 1_700_000_000.8  # logspout started late in that second
+    exited = {"Id": "c1", "State": "exited"}
+    assert spout._wanted({**exited, "Created": 1_700_000_000})  # Docker's Created: whole seconds
+    assert not spout._wanted({**exited, "Id": "c0", "Created": 1_699_999_999})  # before logspout: history
