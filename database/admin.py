@@ -13,7 +13,6 @@ pushes a new base backup of the new timeline (see :mod:`database.restore`).
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import time
@@ -29,8 +28,6 @@ from deis.ctl.paths import Paths
 from deis.errors import ValidationError
 from deis.etcd import Etcd
 from store import open_store
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -99,6 +96,7 @@ def choose(found: list[backups.Backup], name: str | None, target: restore.Target
     """Return the backup to restore: ``name``, else the newest one that precedes ``target``, else the newest."""
     if not found:
         raise ValidationError("the store holds no finished base backup; take one with 'deisctl database backup'")
+    moment = _target_time(target)
     if name is not None:
         chosen = next((backup for backup in found if backup.name == name), None)
         if chosen is None:
@@ -106,13 +104,11 @@ def choose(found: list[backups.Backup], name: str | None, target: restore.Target
             raise ValidationError(f"no backup named {name!r}; the store holds: {names} "
                                   "(see 'deisctl database backups')")
     else:
-        moment = _target_time(target)
         usable = [backup for backup in found if moment is None or backup.created < moment]
         if not usable:
             raise ValidationError(f"every backup was taken after {target.value}; no backup can be replayed "
                                   "forward to that time")
         chosen = usable[-1]
-    moment = _target_time(target)
     if moment is not None and chosen.created >= moment:
         raise ValidationError(f"backup {chosen.name} was taken after {target.value}: WAL replay only goes "
                               "forward; choose an older backup, or leave the name out to pick one")

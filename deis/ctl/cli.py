@@ -372,7 +372,11 @@ def database_restore(platform: Platform, name: str | None, to_time: str | None, 
         _run(platform.start, [component])
     except DeisctlError as exc:
         failed = db.undo(aside)
-        _run(platform.start, [component])
+        try:
+            _run(platform.start, [component])
+        except DeisctlError as again:
+            raise DeisctlError(f"the restore did not start ({exc}); the previous data is back in place but did "
+                               f"not start either ({again}); the failed attempt is kept in {failed}") from exc
         raise DeisctlError(f"the restore did not start ({exc}); the previous data is back in place and running; "
                            f"the failed attempt is kept in {failed}") from exc
     click.echo(f"database: restored {backup.name}{until} in {time.monotonic() - started:.1f} s")

@@ -136,3 +136,13 @@ def test_backup_of_a_stopped_database_says_how_to_start_it(deisctl):
     deisctl("stop", "database")
     result = deisctl("database", "backup", check=False)
     assert result.returncode == 1 and "deisctl start database" in result.stderr
+
+
+def test_a_restore_that_cannot_reach_its_target_puts_the_previous_data_back(deisctl):
+    wait_until(lambda: stored_backups(deisctl), 60, what="the backup taken after initdb")
+    insert(deisctl, 1, 3)
+    result = deisctl("database", "restore", "--to-name", "never-made", "--yes", check=False)
+    assert result.returncode == 1 and "the previous data is back in place and running" in result.stderr
+    assert numbers(deisctl) == [1, 2, 3]
+    assert list(deisctl.root.glob("database.failed-restore-*")), "the failed attempt is kept to look at"
+    assert not list(deisctl.root.glob("database.before-restore-*"))
