@@ -8,13 +8,16 @@ Start-up, in order (v1's boot, without confd):
 2. wait for the database and migrate it (once, in the master process);
 3. rewrite the controller's etcd side from the database (``publish_all``);
 4. serve with gunicorn, and announce ``/deis/controller/host`` and ``/port``
-   under a lease once the socket is bound; the lease is revoked on exit.
+   under a lease once the socket is bound; the lease is revoked on exit;
+5. bring back app containers the engine lost (:mod:`controller.recovery`).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import subprocess
+import sys
 import time
 
 from gunicorn.app.base import BaseApplication
@@ -100,6 +103,8 @@ class Server(BaseApplication):
         host, port = self.settings.get("host"), self.settings.get("port")
         self.lease = announce(self.etcd, "controller", host, port)
         log.info("announced at %s = %s:%s", keys.host("controller"), host, port)
+        # A child, not a thread: the master forks workers, and must not wait on health checks.
+        subprocess.Popen([sys.executable, "-m", "controller.recovery"])
 
     def _withdraw(self, _arbiter) -> None:
         if self.lease is not None:

@@ -156,6 +156,31 @@ def restart(session: Session, runtime: Runtime, app: App, proc_type: str | None 
     return rows
 
 
+# -- recovery -------------------------------------------------------------------
+
+def restore_lost(session: Session, runtime: Runtime, app: App) -> list[str]:
+    """Start again the app's containers the engine no longer has; return their names.
+
+    Level-triggered: what the database says the app runs is compared with
+    what the engine has; a missing container (removed behind the platform's
+    back, or an engine that lost its data) is created and started the way a
+    deploy starts one (health check, routed). Containers that exist are left
+    to Docker's restart policy. Fleet did this for Deis v1's units.
+    """
+    locks.hold(session, app)
+    present = set(runtime.scheduler.containers(app.id))
+    lost = [row for row in rows_of(session, app) if name_of(row) not in present]
+    if not lost:
+        return []
+    specs = [spec for row in lost for spec in _specs(session, runtime, app, row.release, [(row.type, row.num)])]
+    for image in {spec.image for spec in specs}:
+        runtime.scheduler.ensure_image(image)
+    runtime.deployer.start(app.id, specs)
+    names = [spec.name for spec in specs]
+    events.record(app.id, f"restored {len(names)} containers the engine had lost: {', '.join(names)}")
+    return names
+
+
 # -- run ----------------------------------------------------------------------
 
 def prepare_run(session: Session, runtime: Runtime, app: App, user: User, data: dict) -> ContainerSpec:

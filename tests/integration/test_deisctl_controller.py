@@ -57,6 +57,8 @@ def test_start_database_and_controller_register_stop_and_start_again(deisctl):
     assert etcd.get(keys.app_marker("hello")) == "hello"
     assert "/v1/hooks/key/{fingerprint}" in requests.get(api(deisctl, "/v1/openapi.json"), timeout=10).json()["paths"]
 
+    assert "Traceback" not in deisctl("journal", "controller", "-n", "500").stdout  # nor its recovery child
+
     deisctl("stop", "platform")
     assert deisctl.supervised_pids() == []
     data = deisctl.root / "database"

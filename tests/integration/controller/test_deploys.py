@@ -15,8 +15,10 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from controller import recovery
 from controller.app import create_app
 from controller.db import engine_url
+from controller.services import runtime
 from controller.services.locks import NAMESPACE
 from deis import keys
 from tests.integration.controller.conftest import PLATFORM_DOMAIN, _empty_tables, register
@@ -380,3 +382,22 @@ def test_collaborators_may_change_config(client, owner, app_id):
     assert collaborator.post(f"/v1/apps/{app_id}/config/", json={"values": {"A": "1"}}).status_code == 201
     assert releases(owner, app_id)[0] == (2, "collab added A")
 
+
+
+# recovery at controller start
+
+def test_containers_the_engine_lost_come_back_and_the_others_are_left_alone(app, owner, app_id, base_image,
+                                                                            docker_client):
+    pull(owner, app_id, base_image)
+    assert owner.post(f"/v1/apps/{app_id}/scale/", json={"web": 2}).status_code == 204
+    kept = docker_client.containers.get(f"{app_id}_v2.web.1").id
+    docker_client.containers.get(f"{app_id}_v2.web.2").remove(force=True)  # behind the platform's back
+
+    machinery = app.extensions["deis.db"], runtime.from_settings(app.extensions["deis.settings"])
+    assert recovery.restore_everything(*machinery) == {app_id: [f"{app_id}_v2.web.2"]}
+    assert names(docker_client, app_id) == [f"{app_id}_v2.web.1", f"{app_id}_v2.web.2"]
+    assert page(docker_client, f"{app_id}_v2.web.2") == "v2"
+    assert docker_client.containers.get(f"{app_id}_v2.web.1").id == kept
+    ps = owner.get(f"/v1/apps/{app_id}/containers/").get_json()["results"]
+    assert [(c["num"], c["state"]) for c in ps] == [(1, "up"), (2, "up")]
+    assert recovery.restore_everything(*machinery) == {}  # level-triggered: nothing left to do
