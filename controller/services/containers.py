@@ -172,9 +172,9 @@ def restore_lost(session: Session, runtime: Runtime, app: App) -> list[str]:
     lost = [row for row in rows_of(session, app) if name_of(row) not in present]
     if not lost:
         return []
+    for release in {row.release for row in lost}:  # the engine may have lost the images too
+        runtime.scheduler.ensure_image(releases.parts(session, release)[1].image)
     specs = [spec for row in lost for spec in _specs(session, runtime, app, row.release, [(row.type, row.num)])]
-    for image in {spec.image for spec in specs}:
-        runtime.scheduler.ensure_image(image)
     runtime.deployer.start(app.id, specs)
     names = [spec.name for spec in specs]
     events.record(app.id, f"restored {len(names)} containers the engine had lost: {', '.join(names)}")
