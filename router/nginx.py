@@ -84,7 +84,8 @@ class Nginx:
             return None
 
     def start(self, timeout: float = 10.0) -> None:
-        """Start the master with the live configuration."""
+        """Start the master with the live configuration (after ending workers a killed master left)."""
+        _end_orphaned_workers()
         result = subprocess.run([self.binary, "-c", str(self.paths.conf)], capture_output=True, text=True)
         if result.returncode != 0:
             raise NginxError(f"nginx did not start: {result.stderr.strip()}")
@@ -100,12 +101,20 @@ class Nginx:
         pid = self.pid()
         if pid is None:
             return
+        try:
+            workers = psutil.Process(pid).children()
+        except psutil.Error:
+            workers = []
         os.kill(pid, signal.SIGQUIT)
         with contextlib.suppress(psutil.Error):
             psutil.Process(pid).wait(timeout)
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        # Workers outlive a killed master and keep its listening sockets: a new nginx could not bind.
+        with contextlib.suppress(psutil.Error):
+            workers.insert(0, psutil.Process(pid))
+        for process in workers:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
 
     def _write_files(self, files: dict[str, str]) -> None:
         self.paths.ssl.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -120,6 +129,42 @@ def _write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
     temporary.write_text(text)
     temporary.chmod(mode)
     temporary.replace(path)
+
+
+def _end_orphaned_workers() -> None:
+    """Kill nginx workers whose master is gone (``kill -9`` of the master leaves them running).
+
+    They go on serving the old configuration and hold its listening sockets,
+    so a new master could not bind: a restart would fail forever while stale
+    routes kept answering. A worker without its master can never be reloaded
+    or stopped in order, so no such worker on this host is worth keeping.
+    """
+    orphans = []
+    for process in psutil.process_iter(["name", "cmdline", "ppid"]):
+        if process.info["name"] != "nginx" or "worker process" not in " ".join(process.info["cmdline"] or []):
+            continue
+        try:
+            has_master = psutil.Process(process.info["ppid"]).name() == "nginx"
+        except psutil.Error:
+            has_master = False
+        if not has_master:
+            orphans.append(process)
+    for process in orphans:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    if orphans:
+        # Gone or a zombie (sockets already closed): whoever adopted them may be slow to reap.
+        deadline = time.monotonic() + 5
+        while any(_alive(process) for process in orphans) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        log.warning("ended %d nginx workers left by a master that died", len(orphans))
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _accepting(worker: psutil.Process) -> bool:
