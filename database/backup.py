@@ -1,6 +1,6 @@
 """Base backups in the store: push with ``pg_basebackup``, list, keep the newest N, fetch verified.
 
-A backup named ``20260101T120000Z`` is the objects
+A backup named ``20260101T120000.250Z`` (its start, UTC, to the millisecond) is the objects
 ``database/base/<name>/part-0000`` … (the gzip'd tar stream of
 ``pg_basebackup -Ft -X fetch``, cut in ``PART_BYTES`` pieces) and, written
 last, ``database/base/<name>/manifest.json`` with each part's size and
@@ -57,12 +57,12 @@ def backups(store) -> list[Backup]:
                 found.append(Backup(**json.loads(store.get(info.key))))
             except (NotFound, ValueError, TypeError) as exc:
                 log.error("backup manifest %s is unreadable (%s); ignoring that backup", info.key, exc)
-    return sorted(found, key=lambda backup: backup.name)
+    return sorted(found, key=lambda backup: (backup.created, backup.name))
 
 
 def push(store, argv: list[str], start_wal: str, run_as: dict | None = None, environ: dict | None = None) -> Backup:
     """Run ``argv`` (``pg_basebackup … -D - -Ft``), store its output in parts, then the manifest."""
-    name = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    name = _new_name(store)
     started = time.monotonic()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, **(run_as or {}))
     try:
@@ -78,6 +78,20 @@ def push(store, argv: list[str], start_wal: str, run_as: dict | None = None, env
     store.put(f"{PREFIX}{name}/{MANIFEST}", json.dumps(backup.__dict__, indent=1).encode())
     log.info("base backup %s stored: %d bytes in %.1f s", name, backup.size, time.monotonic() - started)
     return backup
+
+
+def _new_name(store) -> str:
+    """Return a name no backup in ``store`` has: the UTC time to the millisecond, ``20261122T101500.123Z``.
+
+    Whole seconds were not enough: a backup taken with ``deisctl database
+    backup`` in the same second as the maintenance thread's replaced it.
+    """
+    while True:
+        now = time.time()
+        name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+        if not store.list(f"{PREFIX}{name}/"):
+            return name
+        time.sleep(0.001)
 
 
 def _store_parts(store, name: str, stream) -> list[dict]:

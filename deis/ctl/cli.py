@@ -265,7 +265,7 @@ def database() -> None:
       deisctl database backups
       deisctl database backup
       deisctl database restore                       # newest backup, every archived commit
-      deisctl database restore 20261122T101500Z
+      deisctl database restore 20261122T101500.250Z
       deisctl database restore --to-time 2026-11-22T10:30:00+00:00
       deisctl database restore --to-name before-upgrade
     """

@@ -65,20 +65,20 @@ def _tarball(tmp_path, marker: str):
 
 def test_corrupt_newest_backup_is_reported_and_the_previous_one_restored(store, tmp_path, caplog, monkeypatch):
     older = backups.push(store, _tarball(tmp_path, "older"), "000000010000000000000002")
-    monkeypatch.setattr(backups.time, "strftime", lambda *args: "29990101T000000Z")
+    monkeypatch.setattr(backups, "_new_name", lambda store: "29990101T000000.000Z")
     newer = backups.push(store, _tarball(tmp_path, "newer"), "000000010000000000000004")
     store.put(newer.parts[0]["key"], b"garbage")
     cluster = Cluster(tmp_path / "database")
     with caplog.at_level(logging.ERROR):
         assert restore.restore_newest(cluster, store, backups.backups(store))
-    assert "BASE BACKUP 29990101T000000Z IS UNUSABLE" in caplog.text
+    assert "BASE BACKUP 29990101T000000.000Z IS UNUSABLE" in caplog.text
     assert (cluster.data / "marker").read_text() == "older" and (cluster.data / "recovery.signal").exists()
     assert [b.name for b in backups.backups(store)] == [older.name, newer.name]
 
 
 def test_prune_keeps_the_newest_and_the_wal_they_need(store, tmp_path, monkeypatch):
     for number, stamp in enumerate(("20260101T000000Z", "20260102T000000Z", "20260103T000000Z"), start=1):
-        monkeypatch.setattr(backups.time, "strftime", lambda *args, s=stamp: s)
+        monkeypatch.setattr(backups, "_new_name", lambda store, s=stamp: s)
         backups.push(store, _tarball(tmp_path, stamp), f"0000000100000000000000{number * 2:02X}")
     for number in range(1, 7):
         store.put(wal.key_of(f"0000000100000000000000{number:02X}"), b"x")
@@ -92,3 +92,10 @@ def test_failed_pg_basebackup_leaves_no_parts(store):
     with pytest.raises(StoreError, match="pg_basebackup failed"):
         backups.push(store, ["sh", "-c", "echo partial; exit 3"], "000000010000000000000001")
     assert store.list(backups.PREFIX) == []
+
+
+def test_backups_taken_in_the_same_second_keep_apart(store, tmp_path):
+    first = backups.push(store, _tarball(tmp_path, "first"), "000000010000000000000002")
+    second = backups.push(store, _tarball(tmp_path, "second"), "000000010000000000000002")
+    assert first.name != second.name
+    assert [b.name for b in backups.backups(store)] == [first.name, second.name]
