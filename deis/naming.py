@@ -1,13 +1,18 @@
-"""Naming rules shared by every component: app ids and container names.
+"""Naming rules shared by every component: app ids, container names, platform hostnames.
 
 An app id matches ``^[a-z0-9-]+$``, is at most 64 characters and is not a
 reserved name. A container is named ``<app>_v<release>.<type>.<num>``
 (``myapp_v3.web.1``); one-off containers have the type ``run``. Only ``web``
 and ``cmd`` containers receive traffic.
+
+Under the platform domain ``<domain>`` the controller is ``deis.<domain>``
+and every app is ``<app>.<domain>``; :func:`platform_hostname_holder` says
+whose a hostname is, so no custom domain can take it over.
 """
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deis.errors import ValidationError
@@ -16,6 +21,8 @@ APP_ID_PATTERN = re.compile(r"^[a-z0-9-]+$")
 APP_ID_MAX_LENGTH = 64
 #: Names no app may take (Deis v1's ``DEIS_RESERVED_NAMES`` default).
 RESERVED_NAMES = frozenset({"deis"})
+#: The first label of the controller's own hostname, ``deis.<platform domain>``.
+CONTROLLER_LABEL = "deis"
 #: Process types the router sends traffic to.
 ROUTABLE_TYPES = frozenset({"web", "cmd"})
 #: The type of one-off ``deis run`` containers.
@@ -138,3 +145,31 @@ def parse_container_name(name: str) -> ContainerName | None:
 def is_routable(proc_type: str) -> bool:
     """True for process types that receive HTTP traffic (``web``, ``cmd``)."""
     return proc_type in ROUTABLE_TYPES
+
+
+def platform_label(hostname: str, platform_domain: str) -> str | None:
+    """Return what precedes ``.<platform_domain>`` in ``hostname``.
+
+    ``""`` for the platform domain itself, ``None`` for a hostname outside it
+    (and always ``None`` when there is no platform domain).
+    """
+    hostname, platform_domain = hostname.lower().rstrip("."), platform_domain.lower().strip().strip(".")
+    if not platform_domain:
+        return None
+    if hostname == platform_domain:
+        return ""
+    head, dot, tail = hostname.rpartition("." + platform_domain)
+    return head if dot and not tail and head else None
+
+
+def platform_hostname_holder(hostname: str, platform_domain: str, is_app: Callable[[str], bool],
+                             controller: str = CONTROLLER_LABEL) -> str | None:
+    """Return who the platform serves at ``hostname``: ``controller``, an app id, or ``None``.
+
+    ``is_app(label)`` tells whether an app of that id exists. A custom domain
+    equal to a hostname held by someone else would take its traffic over.
+    """
+    label = platform_label(hostname, platform_domain)
+    if label == controller:
+        return controller
+    return label if label and is_app(label) else None

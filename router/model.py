@@ -5,6 +5,12 @@
 domain with illegal characters, a certificate that does not load, a setting
 out of range) is skipped and recorded in ``errors`` with its key and reason:
 one bad key never takes down the routes of other apps.
+
+A custom domain never shadows a platform hostname it does not hold: nginx
+prefers an exact ``server_name`` to the ``deis.*`` and ``<app>.*`` regexes,
+so ``/deis/domains/deis.<platform domain>`` would hand the controller's
+traffic (logins, tokens) to an app. Such a domain is skipped, whatever the
+controller or anyone else wrote to etcd.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from deis import keys
+from deis import keys, naming
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 APP_ID = re.compile(r"^[a-z0-9-]{1,64}$")
@@ -171,13 +177,29 @@ def _apps(snapshot: Mapping[str, str], table: RoutingTable) -> None:
         table.errors.extend(f"{keys.app_config(app.id, 'DEIS_WHITELIST')}: invalid entry {b!r}" for b in bad)
 
 
+def shadowed_holder(domain: str, app_id: str, platform_domain: str, apps: Mapping[str, App]) -> str | None:
+    """Return whose platform hostname ``domain`` would take from them if routed to ``app_id``.
+
+    Without a platform domain the nginx regexes serve ``deis.<anything>`` and
+    ``<app>.<anything>``, so the domain's own parent is taken as the platform domain.
+    """
+    platform = platform_domain or domain.partition(".")[2]
+    holder = naming.platform_hostname_holder(domain, platform, apps.__contains__)
+    return holder if holder != app_id else None
+
+
 def _domains(snapshot: Mapping[str, str], table: RoutingTable) -> None:
+    platform_domain = snapshot.get(keys.platform("domain"), "").strip().lower()
     for name, app_id in sorted(_under(snapshot, keys.domains()).items()):
         domain = name.lower()
         if not HOSTNAME.match(domain):
             table.errors.append(f"{keys.domain(name)}: {name!r} is not a valid domain name")
         elif app_id not in table.apps:
             table.errors.append(f"{keys.domain(name)}: app {app_id!r} does not exist")
+        elif holder := shadowed_holder(domain, app_id, platform_domain, table.apps):
+            whose = "the controller" if holder == naming.CONTROLLER_LABEL else f"the app {holder!r}"
+            table.errors.append(f"{keys.domain(name)}: {domain} is the hostname of {whose}, "
+                                f"not a custom domain of {app_id!r}; not routed")
         else:
             table.apps[app_id].domains.append(domain)
 

@@ -31,7 +31,8 @@ def list_apps() -> Response:
 @blueprint.route("/", methods=["POST"])
 def create_app() -> Response:
     """Create an app, named or randomly named (``deis create [<id>]``)."""
-    app = apps.create(context.session(), context.caller(), context.body(), reserved_names())
+    app = apps.create(context.session(), context.caller(), context.body(), reserved_names(),
+                      platform_domain=context.setting("platformDomain"))
     publication.publish_app(app)  # the router learns the app exists (503, not 404, until it runs)
     context.commit()
     return respond(serialize(app), 201)

@@ -22,7 +22,7 @@ def add_domain(app_id: str) -> Response:
     """Route a domain to an app (``deis domains:add <domain>``)."""
     session, caller = context.session(), context.caller()
     app = apps.authorize(session, caller, app_id, request.method)
-    domain = domains.add_domain(session, caller, app, context.body())
+    domain = domains.add_domain(session, caller, app, context.body(), context.setting("platformDomain"))
     publication.publish_app(app)
     context.commit()
     return respond(serializers.domain(domain), 201)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from controller import permissions, publishing
 from controller.errors import UNIQUE, FieldErrors, NotFound, PermissionDenied
-from controller.models import App, Perm, User
+from controller.models import App, Domain, Perm, User
 from controller.services import logs, releases
 from controller.services.users import find_user
 from deis import naming
@@ -88,12 +88,22 @@ def _taken(session: Session, app_id: str) -> bool:
     return bool(session.scalar(select(exists().where(App.id == app_id))))
 
 
+def _check_hostname_free(session: Session, app_id: str, platform_domain: str) -> None:
+    """Refuse an id whose platform hostname is already another app's custom domain."""
+    if not platform_domain:
+        return
+    hostname = f"{app_id}.{platform_domain}".lower()
+    if session.scalar(select(exists().where(Domain.domain == hostname))):
+        raise FieldErrors({"id": f"{hostname} is already a custom domain of another app; choose another app id."})
+
+
 def create(session: Session, owner: User, data: dict[str, Any], reserved: frozenset[str],
-           rng: random.Random | None = None) -> App:
-    """Create an app with its empty config and release v1."""
+           rng: random.Random | None = None, platform_domain: str = "") -> App:
+    """Create an app with its empty config and release v1, served at ``<id>.<platform_domain>``."""
     app_id = _new_id(session, data.get("id"), reserved, rng)
     if _taken(session, app_id):
         raise FieldErrors({"id": UNIQUE})
+    _check_hostname_free(session, app_id, platform_domain)
     app = App(id=app_id, owner_id=owner.id, owner=owner, structure=_validated_structure(data.get("structure")))
     session.add(app)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, exists, select
@@ -19,9 +20,18 @@ def app_domains(app: App) -> Select:
     return select(Domain).where(Domain.app_uuid == app.uuid).order_by(Domain.created, Domain.id)
 
 
-def add_domain(session: Session, owner: User, app: App, data: dict[str, Any]) -> Domain:
-    """Route the domain ``data["domain"]`` to ``app``; every domain belongs to one app only."""
+def _is_app(session: Session) -> Callable[[str], bool]:
+    return lambda app_id: bool(session.scalar(select(exists().where(App.id == app_id))))
+
+
+def add_domain(session: Session, owner: User, app: App, data: dict[str, Any], platform_domain: str = "") -> Domain:
+    """Route the domain ``data["domain"]`` to ``app``; every domain belongs to one app only.
+
+    ``owner`` is the caller; names under ``platform_domain`` follow
+    :func:`controller.hostnames.check_platform_name`.
+    """
     name = hostnames.validate_domain(data.get("domain"))
+    hostnames.check_platform_name(name, platform_domain, app.id, owner.is_superuser, _is_app(session))
     if session.scalar(select(exists().where(Domain.domain == name))):
         raise FieldErrors({"domain": hostnames.in_use(name)})
     domain = Domain(owner_id=owner.id, owner=owner, app_uuid=app.uuid, app=app, domain=name)

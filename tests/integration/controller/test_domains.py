@@ -4,6 +4,7 @@ import pytest
 
 from deis import keys
 from deis.etcd import Etcd
+from tests.integration.controller.conftest import PLATFORM_DOMAIN
 from tests.services import free_port
 
 
@@ -67,6 +68,49 @@ def test_domains_add_needs_access_to_the_app(myapp, other, anonymous):
 def test_domains_add_by_collaborator_is_allowed(collaborator, myapp, etcd):
     assert add(collaborator, "collab.example.org").status_code == 201
     assert etcd.get(keys.domain("collab.example.org")) == "myapp"
+
+
+# deis domains:add under the platform domain (issue 12: hostname takeover)
+
+
+@pytest.mark.parametrize("domain", [f"deis.{PLATFORM_DOMAIN}", f"theirs.{PLATFORM_DOMAIN}", f"myapp.{PLATFORM_DOMAIN}",
+                                    f"new.{PLATFORM_DOMAIN}", PLATFORM_DOMAIN.upper()])
+def test_domains_add_under_the_platform_domain_is_refused_to_users(owner, other, myapp, domain, etcd):
+    assert other.post("/v1/apps/", json={"id": "theirs"}).status_code == 201
+    response = add(owner, domain)
+    assert response.status == "400 BAD REQUEST"
+    assert list(response.get_json()) == ["domain"]
+    assert etcd.get_prefix(keys.domains())[0] == {}
+
+
+def test_domains_add_of_the_controllers_hostname_is_refused_even_to_an_admin(admin, myapp, etcd):
+    response = add(admin, f"deis.{PLATFORM_DOMAIN}")
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"domain": [f"deis.{PLATFORM_DOMAIN} is the controller's own hostname; "
+                                              "no app may have it."]}
+    assert etcd.get_prefix(keys.domains())[0] == {}
+
+
+def test_domains_add_of_another_apps_hostname_is_refused_even_to_an_admin(admin, other, myapp):
+    assert other.post("/v1/apps/", json={"id": "theirs"}).status_code == 201
+    response = add(admin, f"theirs.{PLATFORM_DOMAIN}")
+    assert response.status == "400 BAD REQUEST"
+    assert "platform hostname of the app theirs" in response.get_json()["domain"][0]
+
+
+def test_domains_add_under_the_platform_domain_by_an_admin(admin, myapp, etcd):
+    for domain in (f"myapp.{PLATFORM_DOMAIN}", f"shop.{PLATFORM_DOMAIN}", PLATFORM_DOMAIN):
+        assert add(admin, domain).status_code == 201
+    assert etcd.get(keys.domain(f"shop.{PLATFORM_DOMAIN}")) == "myapp"
+
+
+def test_apps_create_is_refused_when_its_hostname_is_a_custom_domain(admin, owner, other, myapp):
+    assert add(admin, f"shop.{PLATFORM_DOMAIN}").status_code == 201
+    response = other.post("/v1/apps/", json={"id": "shop"})
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"id": [f"shop.{PLATFORM_DOMAIN} is already a custom domain of another app; "
+                                          "choose another app id."]}
+    assert other.post("/v1/apps/", json={"id": "shopping"}).status_code == 201
 
 
 # deis domains:list

@@ -44,3 +44,38 @@ def test_too_long_and_empty():
 
 def test_in_use_message_is_v1s():
     assert hostnames.in_use("example.com") == "The domain example.com is already in use by another app"
+
+
+# names under the platform domain (issue 12, hostname takeover)
+
+
+def platform_error(domain, admin=False, app_id="mine", apps=("mine", "theirs")):
+    with pytest.raises(FieldErrors) as caught:
+        hostnames.check_platform_name(domain, "example.com", app_id, admin, set(apps).__contains__)
+    return caught.value.errors["domain"][0]
+
+
+@pytest.mark.parametrize("domain", ["example.com", "mine.example.com", "new.example.com", "a.b.example.com"])
+def test_users_may_not_add_names_under_the_platform_domain(domain):
+    message = platform_error(domain)
+    assert "only an administrator may assign" in message
+    assert "mine is already served at mine.example.com" in message
+
+
+@pytest.mark.parametrize("admin", [False, True])
+def test_nobody_may_take_the_controller_or_another_apps_hostname(admin):
+    assert platform_error("deis.example.com", admin) == (
+        "deis.example.com is the controller's own hostname; no app may have it.")
+    assert platform_error("theirs.example.com", admin) == (
+        "theirs.example.com is the platform hostname of the app theirs; add a domain you own instead.")
+
+
+@pytest.mark.parametrize("domain", ["example.com", "mine.example.com", "new.example.com", "www.mine.example.com"])
+def test_admins_may_add_other_names_under_the_platform_domain(domain):
+    hostnames.check_platform_name(domain, "example.com", "mine", True, {"mine", "theirs"}.__contains__)
+
+
+@pytest.mark.parametrize("domain", ["www.example.org", "example.com.example.org", "deis.example.org"])
+def test_names_outside_the_platform_domain_are_anyones(domain):
+    hostnames.check_platform_name(domain, "example.com", "mine", False, {"mine", "theirs"}.__contains__)
+    hostnames.check_platform_name(domain, "", "mine", False, {"mine", "theirs"}.__contains__)

@@ -71,3 +71,29 @@ def test_only_web_and_cmd_are_routable():
 def test_container_name_refuses_bad_parts(args):
     with pytest.raises(ValidationError):
         naming.container_name(*args)
+
+
+# platform hostnames
+
+
+@pytest.mark.parametrize("hostname, label", [
+    ("example.com", ""), ("deis.example.com", "deis"), ("Web.Example.COM.", "web"), ("a.b.example.com", "a.b"),
+    ("notexample.com", None), ("example.com.evil.org", None), ("www.example.org", None),
+])
+def test_platform_label_is_what_precedes_the_platform_domain(hostname, label):
+    assert naming.platform_label(hostname, "example.com") == label
+
+
+def test_no_platform_domain_means_no_platform_hostnames():
+    assert naming.platform_label("deis.example.com", "") is None
+
+
+def test_platform_hostname_holder_is_the_controller_or_an_existing_app():
+    def is_app(app_id):
+        return app_id == "web"
+
+    assert naming.platform_hostname_holder("deis.example.com", "example.com", is_app) == "deis"
+    assert naming.platform_hostname_holder("web.example.com", "example.com", is_app) == "web"
+    assert naming.platform_hostname_holder("ghost.example.com", "example.com", is_app) is None
+    assert naming.platform_hostname_holder("example.com", "example.com", is_app) is None
+    assert naming.platform_hostname_holder("web.example.org", "example.com", is_app) is None

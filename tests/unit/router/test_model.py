@@ -64,3 +64,35 @@ def test_enforce_https_follows_hsts_unless_set():
     assert not model.build({}).enforce_https
     assert model.build({"/deis/router/hsts/enabled": "true"}).enforce_https
     assert not model.build({"/deis/router/hsts/enabled": "true", "/deis/router/enforceHTTPS": "false"}).enforce_https
+
+
+# custom domains never shadow platform hostnames (issue 12, hostname takeover)
+
+TAKEOVER = {
+    APP: "172.17.0.2:5000",
+    "/deis/services/victim/victim_v1.web.1": "172.17.0.3:5000",
+    "/deis/platform/domain": "example.com",
+    "/deis/domains/deis.example.com": "web1",
+    "/deis/domains/victim.example.com": "web1",
+    "/deis/domains/web1.example.com": "web1",
+    "/deis/domains/www.example.org": "web1",
+}
+
+
+def test_a_custom_domain_never_takes_the_controllers_or_another_apps_hostname():
+    table = model.build(TAKEOVER)
+    assert table.apps["web1"].domains == ["web1.example.com", "www.example.org"]
+    assert table.apps["victim"].domains == []
+    assert table.apps["web1"].backends == ["172.17.0.2:5000"]
+    assert len(table.errors) == 2
+    assert any("deis.example.com is the hostname of the controller, not a custom domain of 'web1'" in e
+               for e in table.errors)
+    assert any("victim.example.com is the hostname of the app 'victim'" in e for e in table.errors)
+
+
+def test_without_a_platform_domain_any_suffix_counts_as_the_nginx_regexes_do():
+    snapshot = {k: v for k, v in TAKEOVER.items() if k != "/deis/platform/domain"}
+    snapshot["/deis/domains/deis.example.net"] = "web1"
+    table = model.build(snapshot)
+    assert table.apps["web1"].domains == ["web1.example.com", "www.example.org"]
+    assert len(table.errors) == 3
