@@ -25,7 +25,7 @@ import yaml
 from builder import fetch, slugignore, stack
 from builder import procfile as procfiles
 from builder.output import Output
-from builder.tree import Tree
+from builder.tree import Tree, text_inside
 from deis.errors import PermanentError
 
 BUNDLED = Path(__file__).with_name("buildpacks")
@@ -105,13 +105,13 @@ def compile_slug(api: docker.APIClient, stack_image: str, root: Path, cache: Pat
 
 def process_types(slug: Path) -> dict[str, str]:
     """v1's resolution: the Procfile, else ``default_process_types`` of ``.release``, else none."""
-    found = slug / "Procfile"
-    if found.is_file():
-        return procfiles.parse(found.read_text(errors="replace"))
-    release = slug / ".release"
-    if release.is_file():
+    found = text_inside(slug, "Procfile")
+    if found is not None:
+        return procfiles.parse(found)
+    release = text_inside(slug, ".release")
+    if release is not None:
         try:
-            data = yaml.safe_load(release.read_text(errors="replace")) or {}
+            data = yaml.safe_load(release) or {}
         except yaml.YAMLError as exc:
             raise CompileFailed(f"the buildpack's bin/release printed no YAML: {exc}") from None
         defaults = data.get("default_process_types") if isinstance(data, dict) else None

@@ -14,6 +14,8 @@ import os
 import shutil
 from pathlib import Path, PurePosixPath
 
+from builder.tree import text_inside
+
 
 def patterns(text: str) -> list[str]:
     """Return the usable patterns of a ``.slugignore`` text."""
@@ -39,10 +41,10 @@ def ignored(paths: list[str], rules: list[str]) -> list[str]:
 
 def apply(root: Path) -> list[str]:
     """Remove what ``root/.slugignore`` ignores; return the removed paths."""
-    source = root / ".slugignore"
-    if not source.is_file() or source.is_symlink():
+    text = text_inside(root, ".slugignore")
+    if text is None:
         return []
-    rules = patterns(source.read_text(errors="replace"))
+    rules = patterns(text)
     removed = []
     for folder, dirs, files in os.walk(root, followlinks=False):
         base = Path(folder).relative_to(root)

@@ -372,3 +372,59 @@ def test_git_push_with_binary_files_and_non_utf8_names_and_messages_builds(build
     assert pushed.returncode == 0, pushed.stderr
     assert f"{app_name}:v2 deployed to Deis" in pushed.stderr
     assert docker_client.containers.list(filters={"label": f"deis.app={app_name}"})
+
+
+# git push: files of the pushed tree are never read through a link
+CANARY = "CANARY-host-file-5b1e: not for tenants"
+
+
+@pytest.fixture
+def host_secret(tmp_path):
+    """A file on the builder's host, outside any pushed tree, holding a canary line."""
+    path = tmp_path / "host" / "secret"
+    path.parent.mkdir()
+    path.write_text(CANARY + "\n")
+    return path
+
+
+def linked_repo(folder: Path, files: dict[str, str], links: dict[str, Path]) -> Path:
+    """A repository with ``files`` and the symbolic links ``links`` (name → target) committed."""
+    folder.mkdir(parents=True)
+    for name, target in links.items():
+        (folder / name).symlink_to(target)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "master"], cwd=folder, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "app"], cwd=folder, check=True)
+    return folder
+
+
+def test_git_push_dockerfile_app_with_a_linked_procfile_is_refused(builder, alice, app_name, base_image,
+                                                                   host_secret, tmp_path):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    repo = linked_repo(tmp_path / "src", {"Dockerfile": DOCKERFILE.format(base=base_image)},
+                       {"Procfile": host_secret})
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert pushed.returncode != 0
+    assert "Procfile is a symbolic link" in pushed.stderr, pushed.stderr
+    assert CANARY not in pushed.stderr
+    assert remote_head(builder, app_name) is None
+
+
+def test_git_push_dockerfile_copying_a_link_out_never_carries_the_host_file(builder, alice, app_name, base_image,
+                                                                            host_secret, tmp_path, docker_client):
+    """The build context holds links as links: Docker resolves them inside the context, never on the host."""
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    dockerfile = f"FROM {base_image}\nCOPY secret /secret\nRUN cat /secret || true\n" + \
+        'CMD exec httpd -f -p $PORT -h /tmp\n'
+    repo = linked_repo(tmp_path / "src", {"Dockerfile": dockerfile}, {"secret": host_secret})
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert CANARY not in pushed.stderr
+    for image in docker_client.images.list(name=app_name):
+        with contextlib.suppress(docker.errors.ContainerError):
+            shown = docker_client.containers.run(image.id, ["cat", "/secret"], remove=True)
+            assert CANARY.encode() not in shown

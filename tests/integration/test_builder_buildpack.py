@@ -160,3 +160,19 @@ def test_git_push_with_buildpack_url_uses_that_buildpack(builder, alice, app_nam
     assert running(docker_client, app_name) == [f"{app_name}_v3.web.1"]
     container = docker_client.containers.get(f"{app_name}_v3.web.1")
     assert container.exec_run(["cat", "/app/made-by-pack"]).output == b"hi\n"
+
+
+# git push: a Procfile linked to a host file
+def test_git_push_with_a_procfile_linked_to_a_host_file_is_refused_without_reading_it(builder, alice, app_name,
+                                                                                     tmp_path, docker_client):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    secret = tmp_path / "host" / "secret"
+    secret.parent.mkdir()
+    secret.write_text(base.CANARY + "\n")
+    repo = base.linked_repo(tmp_path / "src", {"requirements.txt": ""}, {"Procfile": secret})
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert pushed.returncode != 0
+    assert "Procfile is a symbolic link" in shown(pushed), shown(pushed)
+    assert base.CANARY not in pushed.stderr
+    assert remote_head(builder, app_name) is None
