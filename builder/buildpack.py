@@ -73,8 +73,9 @@ def _buildpacks(folder: Path, url: str) -> None:
         for name in PACKS:
             shutil.copytree(BUNDLED / name, folder / name)
     # Installed packages and tarballs may lose the executable bits.
+    # A pack's bin/ may be a link out (to the host's /usr/local/bin): never chmod through it.
     for script in folder.glob("*/bin/*"):
-        if script.is_file() and not script.is_symlink():
+        if script.is_file() and not script.is_symlink() and not script.parent.is_symlink():
             script.chmod(0o755)
 
 
