@@ -50,8 +50,9 @@ def test_domains_add_invalid_is_400(alice, myapp):
 
 
 # deis certs:add, certs:list, certs:info, certs:remove
-def test_certs_add_list_info_remove(alice, controller, cli_env):
+def test_certs_add_list_info_remove(alice, controller, cli_env, myapp):
     controller.require("POST", "/v1/certs/")
+    assert alice("domains:add", "www.example.org", "-a", myapp).exit_code == 0
     cert, key = self_signed(cli_env, "www.example.org")
     result = alice("certs:add", cert, key)
     assert result.exit_code == 0, result.output
