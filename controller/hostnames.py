@@ -2,7 +2,9 @@
 
 Differences from v1, on purpose: names are lower-cased before they are checked
 and stored (DNS is case-insensitive, so ``Example.com`` and ``example.com``
-are one domain), and surrounding whitespace is ignored. A custom domain equal
+are one domain), and surrounding whitespace is ignored; v1 skipped every check
+for a name containing ``xip.io`` anywhere, which let any text through, so
+such names are checked like all others. A custom domain equal
 to or under the platform domain is refused (v1 accepted ``<other app>.<domain>``
 and ``deis.<domain>``, and nginx then sent their traffic to the taker):
 only an admin may add one, and even an admin never the controller's hostname
@@ -18,7 +20,7 @@ from controller.errors import REQUIRED, FieldErrors
 from deis import naming
 
 MAX_LENGTH = 255
-LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
 TOO_LONG = "Hostname must be 255 characters or less."
 WILDCARD = "Adding a wildcard subdomain is currently not supported."
 INVALID = "Hostname does not look valid."
@@ -29,7 +31,7 @@ def _invalid(message: str) -> FieldErrors:
 
 
 def _label_ok(label: str, single: bool) -> bool:
-    if not LABEL.match(label) or "--" in label or label.isdigit():
+    if not LABEL.fullmatch(label) or "--" in label or label.isdigit():
         return False
     return not (single and any(char.isdigit() for char in label))
 
@@ -43,8 +45,6 @@ def validate_domain(text: object) -> str:
         raise _invalid(TOO_LONG)
     if domain.endswith("."):
         domain = domain[:-1]  # exactly one trailing dot, as v1
-    if "xip.io" in domain:
-        return domain
     labels = domain.split(".")
     if labels[0] == "*":
         raise _invalid(WILDCARD)
