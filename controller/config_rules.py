@@ -12,39 +12,67 @@ from collections.abc import Mapping
 from typing import Any
 
 from controller.errors import FieldErrors
+from controller.numbers import whole_number
 
 FIELDS = ("values", "memory", "cpu", "tags")
 
 CONFIG_KEY = re.compile(r"^[a-z_]+[a-z0-9_]*$", re.IGNORECASE)
 PROCESS_TYPE = re.compile(r"^[a-z]+")
 MEMORY_LIMIT = re.compile(r"^([0-9]+)(MB|KB|GB|[BKMG])$", re.IGNORECASE)
-CPU_SHARES = re.compile(r"^[0-9]+$")
 TAG_KEY = re.compile(r"^[a-z]+$", re.IGNORECASE)
 TAG_VALUE = re.compile(r"^\w+$")
 MAX_CPU_SHARES = 1024
 _UNITS = {"B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+#: Docker refuses a memory limit below 6 MiB; above 1 TiB is a typo, not a plan.
+MIN_MEMORY, MAX_MEMORY = 6 * _UNITS["M"], 1024 * _UNITS["G"]
+#: Seconds the health check of a deploy may be told to wait: ``(default, most)`` per key.
+#: The probe timeout is bounded by the deploy's own start timeout (60 s by default);
+#: the initial delay holds the app's lock while it sleeps, so it is bounded too.
+HEALTHCHECK_SECONDS = {"HEALTHCHECK_TIMEOUT": (1.0, 60.0), "HEALTHCHECK_INITIAL_DELAY": (0.0, 300.0)}
+
+
+def healthcheck_seconds(key: str, text: Any) -> float | None:
+    """Return the seconds ``text`` sets for ``HEALTHCHECK_TIMEOUT``/``_INITIAL_DELAY``, ``None`` when invalid.
+
+    Empty means the default. Valid is a finite number from 0 to the key's most.
+    """
+    default, most = HEALTHCHECK_SECONDS[key]
+    if text is None or str(text).strip() == "":
+        return default
+    try:
+        seconds = float(str(text))
+    except ValueError:
+        return None
+    return seconds if 0.0 <= seconds <= most else None  # NaN fails both comparisons
 
 
 def _check_value(key: str, value: Any) -> str | None:
     if not CONFIG_KEY.match(key):
         return "Config keys must start with a letter or underscore and only contain [A-z0-9_]"
+    if key in HEALTHCHECK_SECONDS and healthcheck_seconds(key, value) is None:
+        return f"{key} must be a number of seconds from 0 to {HEALTHCHECK_SECONDS[key][1]:g}"
     return None
 
 
 def _check_memory(key: str, value: Any) -> str | None:
     if not PROCESS_TYPE.match(key):
         return "Process types can only contain [a-z]"
-    if not MEMORY_LIMIT.match(str(value)):
+    match = MEMORY_LIMIT.match(str(value))
+    if not match:
         return "Limit format: <number><unit>, where unit = B, K, M or G"
+    number = whole_number(match[1])
+    if not MIN_MEMORY <= number * _UNITS[match[2][0].upper()] <= MAX_MEMORY:
+        return "Memory limits must be between 6M and 1024G"
     return None
 
 
 def _check_cpu(key: str, value: Any) -> str | None:
     if not PROCESS_TYPE.match(key):
         return "Process types can only contain [a-z]"
-    if isinstance(value, bool) or not CPU_SHARES.match(str(value)):
+    shares = whole_number(value if isinstance(value, int) else str(value))
+    if shares is None:
         return "CPU shares must be an integer"
-    if int(value) > MAX_CPU_SHARES:
+    if shares > MAX_CPU_SHARES:
         return f"CPU shares must be between 0 and {MAX_CPU_SHARES}"
     return None
 

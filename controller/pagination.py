@@ -14,6 +14,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from controller.errors import NotFound
+from controller.numbers import whole_number
+
+#: The largest page one request gets, whatever it asks: one page is one query and one JSON body.
+MAX_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -30,20 +34,18 @@ class Page:
 
 
 def _positive(text: str | None) -> int | None:
-    try:
-        value = int(text) if text is not None else None
-    except ValueError:
-        return None
-    return value if value and value > 0 else None
+    return whole_number(text) or None
 
 
 def requested_page(args: Mapping[str, str], default_size: int = 100) -> Page:
     """Return the page asked for by the query ``args``.
 
-    A missing or invalid ``page_size`` means the default (as DRF did); an
-    invalid ``page`` answers 404, as DRF did, except ``page=last``.
+    A missing or invalid ``page_size`` means the default (as DRF did), and
+    one above :data:`MAX_PAGE_SIZE` means that size (DRF's ``max_page_size``:
+    clients follow ``next``); an invalid ``page`` answers 404, as DRF did,
+    except ``page=last``.
     """
-    size = _positive(args.get("page_size")) or default_size
+    size = min(_positive(args.get("page_size")) or default_size, MAX_PAGE_SIZE)
     raw = args.get("page", "1")
     number = -1 if raw == "last" else _positive(raw)
     if number is None:

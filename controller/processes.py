@@ -14,6 +14,7 @@ from typing import Any
 
 from controller.config_rules import memory_bytes
 from controller.errors import BadRequest
+from controller.numbers import quoted, whole_number
 from controller.scheduler import ContainerSpec
 from deis import naming
 
@@ -133,18 +134,43 @@ def run_spec(app: str, version: int, build: BuildInfo, config: ConfigInfo, num: 
     )
 
 
-def parse_scale(data: Mapping[str, Any], build: BuildInfo) -> dict[str, int]:
-    """Return ``{"web": 3}`` from a scale request, or raise 400 with v1's messages."""
+@dataclass(frozen=True)
+class ScaleLimits:
+    """The most containers an app may ask for: of one process type, and in all (admin settings)."""
+
+    per_type: int = 100
+    per_app: int = 500
+
+
+def parse_scale(data: Mapping[str, Any], build: BuildInfo, current: Mapping[str, int] | None = None,
+                limits: ScaleLimits = ScaleLimits()) -> dict[str, int]:
+    """Return ``{"web": 3}`` from a scale request, or raise 400 with v1's messages.
+
+    ``current`` is the app's scale before the request: the per-app limit
+    counts the types the request leaves alone too.
+    """
     if not data:
         raise BadRequest('Invalid scaling format: send counts by process type, e.g. {"web": 3}')
     wanted = {}
     for kind, count in data.items():
-        if isinstance(count, bool) or not str(count).isdigit():
-            raise BadRequest(f"Invalid scaling format: {kind}={count!r} is not a whole number >= 0")
+        number = whole_number(count)
+        if number is None:
+            raise BadRequest(f"Invalid scaling format: {kind}={quoted(count)} is not a whole number >= 0")
         if kind not in allowed_types(build):
             raise BadRequest(f"Container type {kind} does not exist in application")
-        wanted[str(kind)] = int(count)
+        if number > limits.per_type:
+            raise BadRequest(f"Cannot scale {kind} to {quoted(count)}: at most {limits.per_type} containers "
+                             "of one process type are allowed (an administrator sets maxContainersPerType)")
+        wanted[str(kind)] = number
+    _check_total({**(current or {}), **wanted}, limits)
     return wanted
+
+
+def _check_total(structure: Mapping[str, int], limits: ScaleLimits) -> None:
+    total = sum(structure.values())
+    if total > limits.per_app:
+        raise BadRequest(f"Cannot scale to {total} containers in all: at most {limits.per_app} are allowed "
+                         "per application (an administrator sets maxContainersPerApp)")
 
 
 def scale_plan(current: Mapping[str, Iterable[int]], wanted: Mapping[str, int]

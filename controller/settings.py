@@ -69,6 +69,10 @@ SETTINGS = Settings("controller", [
     Setting("routerWaitTimeout", default=30.0, parse=float,
             help="seconds a deploy waits for every router to apply a route change"),
     Setting("runTimeout", default=1200.0, parse=float, help="seconds a 'deis run' command may take"),
+    Setting("maxContainersPerType", default=100, parse=_positive_int,
+            help="most containers 'deis scale' may ask for of one process type"),
+    Setting("maxContainersPerApp", default=500, parse=_positive_int,
+            help="most containers 'deis scale' may ask for of one app, all types together"),
 ])
 
 

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, request
 
-from controller import serializers
+from controller import processes, serializers
 from controller.api import context
 from controller.api.responses import paginated, respond
 from controller.api.runtime import runtime
@@ -50,12 +50,17 @@ def restart(app_id: str, proc_type: str | None = None, num: int | None = None) -
     return respond([serialize(row) for row in rows])
 
 
+def scale_limits() -> processes.ScaleLimits:
+    """Return the most containers an app may scale to, as the administrator set them."""
+    return processes.ScaleLimits(context.setting("maxContainersPerType"), context.setting("maxContainersPerApp"))
+
+
 @blueprint.route("/<app_id>/scale/", methods=["POST"])
 def scale(app_id: str) -> Response:
     """Scale process types (``deis ps:scale web=3``)."""
     session, caller = context.session(), context.caller()
     app = apps.authorize(session, caller, app_id, request.method)
-    containers.scale(session, runtime(), app, caller, context.body())
+    containers.scale(session, runtime(), app, caller, context.body(), scale_limits())
     context.commit()
     return respond(status=204)
 

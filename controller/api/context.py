@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
+from controller.api import inputs
 from controller.db import Database
 from controller.errors import AuthenticationFailed, BadRequest, NotAuthenticated
 from controller.models import User
@@ -100,9 +101,11 @@ def body() -> dict[str, Any]:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"JSON parse error - {exc}") from None
+    except ValueError:  # a number of more digits than Python converts (4300)
+        raise BadRequest("JSON parse error - a number in the body is too long") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object, e.g. {\"id\": \"myapp\"}.")
-    return data
+    return inputs.refuse_nul_in_body(data)
 
 
 def commit() -> None:

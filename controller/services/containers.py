@@ -114,15 +114,17 @@ def _deployed(session: Session, app: App) -> tuple[Release, Build]:
     return release, releases.parts(session, release)[1]
 
 
-def scale(session: Session, runtime: Runtime, app: App, user: User, data: dict) -> None:
-    """Scale process types to the posted counts (``{"web": 3}``), zero-downtime."""
+def scale(session: Session, runtime: Runtime, app: App, user: User, data: dict,
+          limits: processes.ScaleLimits = processes.ScaleLimits()) -> None:
+    """Scale process types to the posted counts (``{"web": 3}``), zero-downtime, within ``limits``."""
     locks.hold(session, app)
     release, build = _deployed(session, app)
-    wanted = processes.parse_scale(data, build_info(build))
     rows = rows_of(session, app)
     current: dict[str, list[int]] = {}
     for row in rows:
         current.setdefault(row.type, []).append(row.num)
+    counts = {kind: len(nums) for kind, nums in current.items()}
+    wanted = processes.parse_scale(data, build_info(build), counts, limits)
     added, removed = processes.scale_plan(current, wanted)
     events.record(app.id, summaries.scale_event(user.username, wanted))
     specs = _specs(session, runtime, app, release, added)

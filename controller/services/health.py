@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import requests
 
+from controller.config_rules import HEALTHCHECK_SECONDS, healthcheck_seconds
 from controller.scheduler import ContainerSpec, Scheduler, State
 from deis import naming
 from deis.errors import PermanentError
@@ -45,19 +46,17 @@ class Check:
         url = (env.get("HEALTHCHECK_URL") or "").strip() or None
         if url and not url.startswith("/"):
             url = f"/{url}"
-        return cls(url, _seconds(env.get("HEALTHCHECK_TIMEOUT"), 1.0),
-                   _seconds(env.get("HEALTHCHECK_INITIAL_DELAY"), 0.0))
+        return cls(url, _seconds(env, "HEALTHCHECK_TIMEOUT"), _seconds(env, "HEALTHCHECK_INITIAL_DELAY"))
 
     def describe(self, listen: int) -> str:
         """Say what is probed: ``GET /health on port 5000`` or ``port 5000``."""
         return f"GET {self.url} on port {listen}" if self.url else f"port {listen}"
 
 
-def _seconds(text: str | None, default: float) -> float:
-    try:
-        return max(float(text), 0.0) if text not in (None, "") else default
-    except ValueError:
-        return default
+def _seconds(env: Mapping[str, str], key: str) -> float:
+    # Values set before config validation bounded them read as the default, never as a week.
+    seconds = healthcheck_seconds(key, env.get(key))
+    return HEALTHCHECK_SECONDS[key][0] if seconds is None else seconds
 
 
 def short_name(spec: ContainerSpec) -> str:

@@ -13,11 +13,14 @@ from collections.abc import Iterator
 import requests
 
 from controller.errors import BadRequest, ServiceUnavailable
+from controller.numbers import quoted, whole_number
 from deis import keys
 from deis.settings import KeyReader
 
 #: v1's ``LOG_LINES``: lines returned when the request names no number.
 DEFAULT_LINES = 1000
+#: The most lines one request may ask for: the logger holds them in memory to answer.
+MAX_LINES = 10_000
 #: Seconds the logger may take to answer.
 TIMEOUT = 10.0
 #: The name the logger announces itself under.
@@ -25,15 +28,14 @@ LOGGER = "logs"
 
 
 def lines_wanted(raw: str | None, default: int = DEFAULT_LINES) -> int:
-    """Parse ``?log_lines=`` (a positive integer, default 1000)."""
+    """Parse ``?log_lines=`` (a whole number from 1 to :data:`MAX_LINES`, default 1000)."""
     if raw in (None, ""):
         return default
-    try:
-        lines = int(raw)
-    except ValueError:
-        lines = 0
-    if lines < 1:
-        raise BadRequest(f"log_lines must be a positive number of lines, not {raw!r}")
+    lines = whole_number(raw)
+    if not lines:
+        raise BadRequest(f"log_lines must be a positive number of lines, not {quoted(raw)}")
+    if lines > MAX_LINES:
+        raise BadRequest(f"log_lines must be at most {MAX_LINES} (deis logs -n {MAX_LINES}), not {quoted(raw)}")
     return lines
 
 

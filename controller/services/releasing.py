@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from controller import summaries
 from controller.errors import BadRequest
 from controller.models import App, Build, Config, Release, User
+from controller.numbers import OVERSIZE, quoted, whole_number
 from controller.services import containers, events, images, locks, releases
 from controller.services.runtime import Runtime
 
@@ -32,11 +33,13 @@ def release_and_deploy(session: Session, runtime: Runtime, app: App, user: User,
 def _rollback_target(session: Session, app: App, data: dict[str, Any]) -> Release:
     current = releases.latest(session, app)
     version = data.get("version", current.version - 1)
-    if isinstance(version, bool) or not str(version).lstrip("-").isdigit():
-        raise BadRequest(f"version must be a release number such as 3, not {version!r}")
-    if int(version) < 1:
+    text = str(version)
+    number = whole_number(text.removeprefix("-")) if not isinstance(version, bool) else None
+    if number is None or number >= OVERSIZE:
+        raise BadRequest(f"version must be a release number such as 3, not {quoted(version)}")
+    if text.startswith("-") or number < 1:
         raise BadRequest("version cannot be below 0")
-    return releases.find(session, app, int(version))
+    return releases.find(session, app, number)
 
 
 def rollback(session: Session, runtime: Runtime, app: App, user: User, data: dict[str, Any]) -> Release:

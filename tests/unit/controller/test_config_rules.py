@@ -2,7 +2,7 @@
 
 import pytest
 
-from controller.config_rules import memory_bytes, merge, validate
+from controller.config_rules import healthcheck_seconds, memory_bytes, merge, validate
 from controller.errors import FieldErrors
 
 
@@ -33,7 +33,7 @@ def test_v1_messages(data, field, message):
     assert errors(data) == {field: [message]}
 
 
-@pytest.mark.parametrize("limit", ["512M", "512mb", "1G", "1024K", "64m"])
+@pytest.mark.parametrize("limit", ["512M", "512mb", "1G", "8192K", "64m"])
 def test_memory_limits_accepted(limit):
     assert validate({"memory": {"web": limit}}) == {"memory": {"web": limit}}
 
@@ -47,3 +47,37 @@ def test_memory_bytes():
 def test_merge_updates_and_deletes():
     assert merge({"A": "1", "B": "2"}, {"B": None, "C": "3", "Z": None}) == {"A": "1", "C": "3"}
     assert merge({"A": "1"}, None) == {"A": "1"}
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"memory": {"web": "99999999999999999999G"}}, "memory", "Memory limits must be between 6M and 1024G"),
+    ({"memory": {"web": "9" * 5000 + "M"}}, "memory", "Memory limits must be between 6M and 1024G"),
+    ({"memory": {"web": "1025G"}}, "memory", "Memory limits must be between 6M and 1024G"),
+    ({"memory": {"web": "5M"}}, "memory", "Memory limits must be between 6M and 1024G"),
+    ({"cpu": {"web": "9" * 5000}}, "cpu", "CPU shares must be between 0 and 1024"),
+    ({"cpu": {"web": "²"}}, "cpu", "CPU shares must be an integer"),
+    ({"values": {"HEALTHCHECK_TIMEOUT": "1e9"}}, "values",
+     "HEALTHCHECK_TIMEOUT must be a number of seconds from 0 to 60"),
+    ({"values": {"HEALTHCHECK_TIMEOUT": "nan"}}, "values",
+     "HEALTHCHECK_TIMEOUT must be a number of seconds from 0 to 60"),
+    ({"values": {"HEALTHCHECK_INITIAL_DELAY": "inf"}}, "values",
+     "HEALTHCHECK_INITIAL_DELAY must be a number of seconds from 0 to 300"),
+    ({"values": {"HEALTHCHECK_INITIAL_DELAY": "-1"}}, "values",
+     "HEALTHCHECK_INITIAL_DELAY must be a number of seconds from 0 to 300"),
+    ({"values": {"HEALTHCHECK_TIMEOUT": "soon"}}, "values",
+     "HEALTHCHECK_TIMEOUT must be a number of seconds from 0 to 60"),
+])
+def test_numbers_that_reach_an_allocation_or_a_sleep_are_bounded(data, field, message):
+    assert errors(data) == {field: [message]}
+
+
+def test_bounded_numbers_within_their_bounds_are_accepted():
+    data = {"memory": {"web": "1024G", "worker": "6M"}, "cpu": {"web": "1024"},
+            "values": {"HEALTHCHECK_TIMEOUT": "2.5", "HEALTHCHECK_INITIAL_DELAY": "300"}}
+    assert validate(data)["values"] == {"HEALTHCHECK_TIMEOUT": "2.5", "HEALTHCHECK_INITIAL_DELAY": "300"}
+
+
+def test_healthcheck_seconds_read_the_default_when_empty():
+    assert healthcheck_seconds("HEALTHCHECK_TIMEOUT", None) == 1.0
+    assert healthcheck_seconds("HEALTHCHECK_INITIAL_DELAY", "") == 0.0
+    assert healthcheck_seconds("HEALTHCHECK_INITIAL_DELAY", "1e9") is None

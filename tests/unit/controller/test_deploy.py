@@ -7,7 +7,7 @@ import pytest
 from controller.scheduler import ContainerSpec, State
 from controller.scheduler.fake import FakeScheduler
 from controller.services.deploy import Deployer
-from controller.services.health import HealthCheck, Unhealthy
+from controller.services.health import Check, HealthCheck, Unhealthy
 from deis.errors import EtcdUnavailable
 
 APP = "app"
@@ -126,6 +126,13 @@ def test_health_check_names_the_url_from_the_environment(scheduler):
     scheduler.start(web.name)
     with pytest.raises(Unhealthy, match="on GET /health on port 8000"):
         health.wait(web)
+
+
+@pytest.mark.parametrize("value", ["1e12", "nan", "inf", "-5", "soon"])
+def test_health_check_reads_absurd_stored_seconds_as_the_default(value):
+    check = Check.from_environment({"HEALTHCHECK_TIMEOUT": value, "HEALTHCHECK_INITIAL_DELAY": value})
+    assert (check.timeout, check.initial_delay) == (1.0, 0.0)
+    assert Check.from_environment({"HEALTHCHECK_INITIAL_DELAY": "2.5"}).initial_delay == 2.5
 
 
 def test_a_leftover_named_like_a_new_container_is_not_retired_after_the_start(scheduler):

@@ -25,3 +25,10 @@ def test_logger_url_from_its_announcement():
     announced = {"/deis/logs/host": "10.0.0.5", "/deis/logs/port": "514", "/deis/logs/httpPort": "8088"}
     assert logs.logger_url(announced) == "http://10.0.0.5:8088"
     assert logs.logger_url({"/deis/logs/host": "10.0.0.5"}) is None
+
+
+@pytest.mark.parametrize("raw", ["10001", "99999999999999999999999", "9" * 5000])
+def test_log_lines_are_at_most_ten_thousand(raw):
+    with pytest.raises(BadRequest, match="log_lines must be at most 10000"):
+        logs.lines_wanted(raw)
+    assert logs.lines_wanted("10000") == 10000

@@ -49,3 +49,14 @@ def test_envelope_of_the_only_page_has_no_links():
 
 def test_page_offset():
     assert Page(3, 20).offset == 40
+
+
+@pytest.mark.parametrize("size", ["1001", "99999999999999999999999", "9" * 5000])
+def test_requested_page_size_is_at_most_a_thousand(size):
+    assert requested_page({"page_size": size}).size == 1000
+
+
+@pytest.mark.parametrize("number", ["²", "9" * 5000])
+def test_requested_page_that_is_not_ascii_digits_is_404_or_past_the_end(number):
+    with pytest.raises(NotFound):
+        resolve_last(requested_page({"page": number}), count=5)

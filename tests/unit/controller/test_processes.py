@@ -76,3 +76,26 @@ def test_scale_plan_adds_after_the_highest_and_removes_the_highest():
     assert added == [("web", 6), ("web", 7), ("worker", 1)] and removed == []
     added, removed = processes.scale_plan({"web": [1, 2, 5]}, {"web": 1})
     assert added == [] and removed == [("web", 5), ("web", 2)]
+
+
+LIMITS = processes.ScaleLimits(per_type=100, per_app=150)
+
+
+@pytest.mark.parametrize("count", ["99999999999999999999999", 10 ** 23, "9" * 5000, 101])
+def test_scale_counts_above_the_per_type_limit_are_refused_with_the_limit(count):
+    with pytest.raises(BadRequest, match="at most 100 containers of one process type"):
+        processes.parse_scale({"web": count}, PROCFILE, {}, LIMITS)
+
+
+def test_scale_counts_the_types_left_alone_against_the_per_app_limit():
+    assert processes.parse_scale({"web": 100}, PROCFILE, {"worker": 50}, LIMITS) == {"web": 100}
+    with pytest.raises(BadRequest, match="Cannot scale to 151 containers in all: at most 150"):
+        processes.parse_scale({"web": 100}, PROCFILE, {"worker": 51}, LIMITS)
+    assert processes.parse_scale({"web": 100, "worker": 0}, PROCFILE, {"worker": 51}, LIMITS) == \
+        {"web": 100, "worker": 0}
+
+
+@pytest.mark.parametrize("count", ["²", " 3", "3 ", 2.0])
+def test_scale_counts_are_ascii_digits(count):
+    with pytest.raises(BadRequest, match="Invalid scaling format"):
+        processes.parse_scale({"web": count}, PROCFILE)
