@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask
 
 from controller import api, applog, db, settings
-from controller.api import context, errors, responses, versions
+from controller.api import context, errors, inputs, responses, versions
 from deis.etcd import Etcd, endpoint_from_env
 
 _DEFAULT = object()
@@ -58,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app, config)
     _connect(app, config)
     app.before_request(versions.check_client_version)
+    app.before_request(inputs.refuse_nul_in_url)
     app.after_request(responses.finish)
     errors.register(app)
     api.register_blueprints(app)

@@ -16,7 +16,7 @@ from controller.numbers import whole_number
 
 FIELDS = ("values", "memory", "cpu", "tags")
 
-CONFIG_KEY = re.compile(r"^[a-z_]+[a-z0-9_]*$", re.IGNORECASE)
+CONFIG_KEY = re.compile(r"^[a-z_]+[a-z0-9_]*\Z", re.IGNORECASE)  # \Z: "$" lets "KEY\n" in
 PROCESS_TYPE = re.compile(r"^[a-z]+")
 MEMORY_LIMIT = re.compile(r"^([0-9]+)(MB|KB|GB|[BKMG])$", re.IGNORECASE)
 TAG_KEY = re.compile(r"^[a-z]+$", re.IGNORECASE)

@@ -7,7 +7,7 @@ from typing import Any
 
 from controller.errors import REQUIRED, FieldErrors
 
-USERNAME_PATTERN = re.compile(r"^[\w.@+-]+$")
+USERNAME_PATTERN = re.compile(r"^[\w.@+-]+\Z")  # \Z: "$" would let a trailing newline in
 USERNAME_MAX_LENGTH = 150
 NAME_MAX_LENGTH = 30
 # Deliberately loose: one @, a dot in the domain, no spaces. Mail delivery is the real test.
