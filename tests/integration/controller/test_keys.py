@@ -11,7 +11,8 @@ def public_key(seed: str, comment: str = "me@laptop") -> str:
     """Return a syntactically valid ssh-rsa public key line (the numbers need not be a real key)."""
     def part(data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + data
-    blob = part(b"ssh-rsa") + part(b"\x01\x00\x01") + part(hashlib.sha512(seed.encode()).digest() * 4)
+    modulus = b"\x00\xc0" + hashlib.sha512(seed.encode()).digest() * 4  # 2048 bits, the top one set
+    blob = part(b"ssh-rsa") + part(b"\x01\x00\x01") + part(modulus[:257])
     return f"ssh-rsa {base64.b64encode(blob).decode()} {comment}"
 
 
