@@ -5,7 +5,9 @@
 records to the logger component over its syslog TCP port (RFC 5424,
 octet-counted) and waits for the logger's receipt, so an event is either
 stored or reported as undelivered on the controller's own log, never lost
-without a word. The services stay free of sockets and etcd.
+without a word. The services stay free of sockets and etcd. Every line is
+escaped once more here (:func:`controller.controlchars.escape`), so nothing
+logged to ``deis.app`` can put a control character into an app's log.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import socket
 
+from controller import controlchars
 from deis import keys, syslog
 from deis.errors import EtcdUnavailable
 from deis.settings import KeyReader
@@ -36,6 +39,7 @@ class AppLogHandler(logging.Handler):
         app_id, event = getattr(record, "app_id", None), getattr(record, "event", None)
         if not app_id or event is None:
             return
+        event = controlchars.escape(str(event))
         try:
             address = self._logger_address()
             if address is not None:

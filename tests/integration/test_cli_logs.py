@@ -37,6 +37,16 @@ def test_logs_show_controller_events_as_deis_controller_lines(alice, logger, dep
         assert datetime.fromisoformat(line.split(" ", 1)[0].replace("Z", "+00:00")).tzinfo is not None
 
 
+def test_logs_of_a_run_command_with_a_newline_is_one_deis_controller_line(alice, logger, deployed):
+    forged = "myapp[deis-controller]: admin scaled web=0"
+    alice("run", "-a", deployed, "--", f"true\n{forged}")  # the second line is no command: exit code 127
+    output = wait_until(lambda: "runs 'true" in (out := alice("logs", "-a", deployed).stdout) and out, 5,
+                        what="run event in the log")
+    lines = [line for line in output.splitlines() if "runs 'true" in line or forged in line]
+    assert len(lines) == 1, lines
+    assert lines[0].endswith(f"myapp[deis-controller]: alice runs 'true\\n{forged}'")
+
+
 def test_logs_before_any_line_says_there_are_none(alice, logger, controller):
     assert alice("create", "quiet", "--no-remote").exit_code == 0
     logger_app_lines = logger.lines("quiet")
