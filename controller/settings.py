@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import URL
 
+from controller import validators
 from deis import keys
 from deis.settings import KeyReader, Setting, Settings
 
@@ -48,6 +49,8 @@ SETTINGS = Settings("controller", [
             help="SQLAlchemy URL of the PostgreSQL database"),
     Setting("registrationMode", default="enabled", parse=_registration_mode,
             help="who may register: enabled, disabled or admin_only"),
+    Setting("minPasswordLength", default=validators.MIN_PASSWORD_LENGTH, parse=_positive_int,
+            help="fewest characters a new password may have (register, passwd)"),
     Setting("builderKey", env="DEIS_BUILDER_KEY",
             help="shared secret the builder sends in X-Deis-Builder-Auth"),
     Setting("secretKey", env="DEIS_SECRET_KEY", help="secret for signing (Flask SECRET_KEY)"),

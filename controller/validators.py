@@ -10,6 +10,8 @@ from controller.errors import REQUIRED, FieldErrors
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]+\Z")  # \Z: "$" would let a trailing newline in
 USERNAME_MAX_LENGTH = 150
 NAME_MAX_LENGTH = 30
+#: The shortest password accepted (v1 took any); the controller setting ``minPasswordLength`` overrides it.
+MIN_PASSWORD_LENGTH = 8
 # Deliberately loose: one @, a dot in the domain, no spaces. Mail delivery is the real test.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -30,14 +32,23 @@ def username_errors(username: str) -> list[str]:
     return []
 
 
-def registration(data: dict[str, Any]) -> dict[str, str]:
+def password_errors(password: str, minimum: int = MIN_PASSWORD_LENGTH) -> list[str]:
+    """Return what is wrong with a new ``password`` (empty when it is fine)."""
+    if not password:
+        return [REQUIRED]
+    if len(password) < minimum:
+        return [f"Passwords must be at least {minimum} characters long; choose a longer one."]
+    return []
+
+
+def registration(data: dict[str, Any], min_password_length: int = MIN_PASSWORD_LENGTH) -> dict[str, str]:
     """Return the clean fields of a registration, or raise :class:`FieldErrors`."""
     fields = {name: _text(data, name) for name in ("username", "password", "email", "first_name", "last_name")}
     errors: dict[str, list[str]] = {}
     if problems := username_errors(fields["username"]):
         errors["username"] = problems
-    if not fields["password"]:
-        errors["password"] = [REQUIRED]
+    if problems := password_errors(fields["password"], min_password_length):
+        errors["password"] = problems
     if fields["email"] and not EMAIL_PATTERN.match(fields["email"]):
         errors["email"] = ["Enter a valid email address."]
     for name in ("first_name", "last_name"):

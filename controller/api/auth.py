@@ -14,7 +14,8 @@ blueprint = Blueprint("auth", __name__, url_prefix="/v1/auth")
 def register() -> Response:
     """Create an account (``deis register``); the first one is an admin."""
     mode = context.setting("registrationMode")
-    user = users.register(context.session(), context.body(), mode, context.optional_caller())
+    user = users.register(context.session(), context.body(), mode, context.optional_caller(),
+                          context.setting("minPasswordLength"))
     context.commit()
     return respond(serializers.user(user), 201)
 
@@ -38,7 +39,7 @@ def cancel() -> Response:
 @blueprint.route("/passwd/", methods=["POST"])
 def passwd() -> Response:
     """Change a password (``deis auth:passwd``)."""
-    users.change_password(context.session(), context.caller(), context.body())
+    users.change_password(context.session(), context.caller(), context.body(), context.setting("minPasswordLength"))
     context.commit()
     return respond({"status": "password set"})
 

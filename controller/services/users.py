@@ -41,10 +41,11 @@ def _may_register(mode: str, caller: User | None) -> None:
         raise PermissionDenied("Only administrators can register new users")
 
 
-def register(session: Session, data: dict[str, Any], mode: str, caller: User | None) -> User:
+def register(session: Session, data: dict[str, Any], mode: str, caller: User | None,
+             min_password_length: int = validators.MIN_PASSWORD_LENGTH) -> User:
     """Create a user; the first one ever becomes an admin (reference §1.3)."""
     _may_register(mode, caller)
-    fields = validators.registration(data)
+    fields = validators.registration(data, min_password_length)
     password_hash = passwords.hash_password(fields["password"])  # slow: before taking the lock
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRATION_LOCK})
     if session.scalar(select(exists().where(User.username == fields["username"]))):
@@ -107,13 +108,19 @@ def cancel(session: Session, caller: User, username: str | None) -> None:
     session.flush()
 
 
-def change_password(session: Session, caller: User, data: dict[str, Any]) -> None:
-    """Set a new password; the current one is needed unless an admin changes another's."""
+def change_password(session: Session, caller: User, data: dict[str, Any],
+                    min_password_length: int = validators.MIN_PASSWORD_LENGTH) -> None:
+    """Set a new password of at least ``min_password_length`` characters.
+
+    The current one is needed unless an admin changes another's.
+    """
     user = target(session, caller, data.get("username"))
     required(data, "new_password")
     needs_current = user.id == caller.id or not caller.is_superuser
     if needs_current and not passwords.check_password(user.password, str(data.get("password") or "")):
         raise BadRequest("Current password does not match")
+    if problems := validators.password_errors(str(data["new_password"]), min_password_length):
+        raise FieldErrors({"new_password": problems})
     user.password = passwords.hash_password(str(data["new_password"]))
     session.flush()
 

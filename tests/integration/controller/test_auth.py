@@ -11,7 +11,8 @@ from tests.integration.controller.conftest import PASSWORD, Api, make_app
 
 # deis register
 def test_register_first_user_becomes_admin(client):
-    response = client.post("/v1/auth/register/", json={"username": "alice", "password": "pw", "email": "a@x.io"})
+    response = client.post("/v1/auth/register/", json={"username": "alice", "password": "a password",
+                                                       "email": "a@x.io"})
     assert response.status == "201 CREATED"
     body = response.get_json()
     assert body["username"] == "alice"
@@ -25,7 +26,7 @@ def test_register_of_many_first_users_at_once_makes_one_admin(app):
 
     def register_one(n):
         client = app.test_client()
-        return client.post("/v1/auth/register/", json={"username": f"user{n}", "password": "pw"}).get_json()
+        return client.post("/v1/auth/register/", json={"username": f"user{n}", "password": "a password"}).get_json()
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         bodies = list(pool.map(register_one, range(6)))
@@ -33,13 +34,13 @@ def test_register_of_many_first_users_at_once_makes_one_admin(app):
 
 
 def test_register_second_user_is_not_admin(client, admin):
-    response = client.post("/v1/auth/register/", json={"username": "bob", "password": "pw"})
+    response = client.post("/v1/auth/register/", json={"username": "bob", "password": "a password"})
     assert response.status == "201 CREATED"
     assert response.get_json()["is_superuser"] is False
 
 
 def test_register_taken_username_is_400_unique(client, admin):
-    response = client.post("/v1/auth/register/", json={"username": "admin", "password": "pw"})
+    response = client.post("/v1/auth/register/", json={"username": "admin", "password": "a password"})
     assert response.status == "400 BAD REQUEST"
     assert response.get_json() == {"username": ["This field must be unique."]}
 
@@ -51,28 +52,28 @@ def test_register_without_password_is_400_required(client):
 
 
 def test_register_with_bad_username_and_email_is_400(client):
-    response = client.post("/v1/auth/register/", json={"username": "no spaces", "password": "pw",
+    response = client.post("/v1/auth/register/", json={"username": "no spaces", "password": "a password",
                                                        "email": "not-an-email"})
     assert response.status == "400 BAD REQUEST"
     assert set(response.get_json()) == {"username", "email"}
 
 
 def test_register_ignores_is_superuser_in_the_body(client, admin):
-    response = client.post("/v1/auth/register/", json={"username": "mallory", "password": "pw",
+    response = client.post("/v1/auth/register/", json={"username": "mallory", "password": "a password",
                                                        "is_superuser": True})
     assert response.get_json()["is_superuser"] is False
 
 
 def test_register_when_disabled_is_403(database_url):
     client = make_app(database_url, registrationMode="disabled").test_client()
-    response = client.post("/v1/auth/register/", json={"username": "bob", "password": "pw"})
+    response = client.post("/v1/auth/register/", json={"username": "bob", "password": "a password"})
     assert response.status == "403 FORBIDDEN"
     assert response.get_json() == {"detail": "Registration is disabled"}
 
 
 def test_register_when_admin_only_needs_an_admin_token(client, admin, owner, database_url):
     gated = make_app(database_url, registrationMode="admin_only").test_client()
-    payload = {"username": "newbie", "password": "pw"}
+    payload = {"username": "newbie", "password": "a password"}
     anonymous = gated.post("/v1/auth/register/", json=payload)
     as_user = gated.post("/v1/auth/register/", json=payload, headers={"Authorization": f"token {owner.token}"})
     as_admin = gated.post("/v1/auth/register/", json=payload, headers={"Authorization": f"token {admin.token}"})
@@ -123,22 +124,22 @@ def test_missing_token_is_401(anonymous):
 
 # deis auth:passwd
 def test_passwd_changes_the_password(client, owner):
-    response = owner.post("/v1/auth/passwd/", {"password": PASSWORD, "new_password": "n3w"})
+    response = owner.post("/v1/auth/passwd/", {"password": PASSWORD, "new_password": "n3w password"})
     assert response.status == "200 OK"
     assert response.get_json() == {"status": "password set"}
-    assert client.post("/v1/auth/login/", json={"username": "owner", "password": "n3w"}).status_code == 200
+    assert client.post("/v1/auth/login/", json={"username": "owner", "password": "n3w password"}).status_code == 200
 
 
 def test_passwd_with_wrong_current_password_is_400(owner):
-    response = owner.post("/v1/auth/passwd/", {"password": "nope", "new_password": "n3w"})
+    response = owner.post("/v1/auth/passwd/", {"password": "nope", "new_password": "n3w password"})
     assert response.status == "400 BAD REQUEST"
     assert response.get_json() == {"detail": "Current password does not match"}
 
 
 def test_passwd_of_another_user_is_403_for_a_user_and_allowed_for_admin(client, admin, owner, other):
-    assert owner.post("/v1/auth/passwd/", {"username": "stranger", "new_password": "x"}).status_code == 403
-    assert admin.post("/v1/auth/passwd/", {"username": "stranger", "new_password": "x"}).status == "200 OK"
-    assert client.post("/v1/auth/login/", json={"username": "stranger", "password": "x"}).status_code == 200
+    assert owner.post("/v1/auth/passwd/", {"username": "stranger", "new_password": "x password"}).status_code == 403
+    assert admin.post("/v1/auth/passwd/", {"username": "stranger", "new_password": "x password"}).status == "200 OK"
+    assert client.post("/v1/auth/login/", json={"username": "stranger", "password": "x password"}).status_code == 200
 
 
 # deis auth:regenerate
@@ -191,3 +192,33 @@ def test_cancel_of_a_collaborator_keeps_the_apps_they_touched(owner, collaborato
     assert collaborator.delete("/v1/auth/cancel/").status_code == 204
     assert owner.get("/v1/apps/shared/").status_code == 200
     assert owner.get("/v1/apps/shared/perms/").get_json() == {"users": []}
+
+
+# a minimum password length (issue 12, item 11)
+
+
+def test_register_with_a_short_password_is_400(client):
+    response = client.post("/v1/auth/register/", json={"username": "bob", "password": "1234567"})
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"password": ["Passwords must be at least 8 characters long; choose a longer one."]}
+
+
+def test_passwd_to_a_short_password_is_400_and_changes_nothing(client, owner):
+    response = owner.post("/v1/auth/passwd/", {"password": PASSWORD, "new_password": "short"})
+    assert response.status == "400 BAD REQUEST"
+    assert response.get_json() == {"new_password": ["Passwords must be at least 8 characters long; "
+                                                    "choose a longer one."]}
+    assert client.post("/v1/auth/login/", json={"username": "owner", "password": PASSWORD}).status_code == 200
+
+
+def test_the_minimum_password_length_is_a_setting(app, database_url):
+    strict = make_app(database_url, minPasswordLength=12)
+    try:
+        client = strict.test_client()
+        response = client.post("/v1/auth/register/", json={"username": "bob", "password": "eleven char"})
+        assert response.get_json() == {"password": ["Passwords must be at least 12 characters long; "
+                                                    "choose a longer one."]}
+        response = client.post("/v1/auth/register/", json={"username": "bob", "password": "twelve chars"})
+        assert response.status_code == 201
+    finally:
+        strict.extensions["deis.db"].dispose()
