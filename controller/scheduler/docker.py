@@ -3,7 +3,9 @@
 Every container is hardened the same way (reliability plan T18): all
 capabilities dropped, ``no-new-privileges``, a PID limit, the memory and CPU
 limits of its process type, the default bridge network, no mounts, never
-privileged. Long-running processes get Docker's ``on-failure`` restart policy,
+privileged, its json-file log capped (3 × 10 MB), and running as its image's
+``USER`` (the scheduler never sets one, so an image that drops root stays
+unprivileged). Long-running processes get Docker's ``on-failure`` restart policy,
 whose delay doubles after each crash (from 100 ms up to a minute) and resets
 once a container has run for 10 s — the exponential backoff of T19; a new
 release is a new container, so it starts with a fresh backoff.
@@ -36,6 +38,10 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_PIDS_LIMIT = 1024
 #: Docker restarts forever with growing delays; giving up would leave a release silently dead.
 RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 0}
+#: An app's stdout/stderr on the host: at most 3 files of 10 MB (v1 had no cap, so a
+#: chatty app filled the disk). logspout reads them through the Docker API, which
+#: serves the json-file driver's rotated files as one stream.
+LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}}
 
 
 @contextlib.contextmanager
@@ -93,6 +99,7 @@ def create_options(spec: ContainerSpec, pids_limit: int) -> dict:
         "pids_limit": pids_limit,
         "privileged": False,
         "network_mode": "bridge",
+        "log_config": LOG_CONFIG,
         # An init (Docker's tini) as PID 1 forwards SIGTERM: an app process that is
         # PID 1 itself gets no default signal handling, so a stop waited out the whole
         # grace period (30 s per container on every redeploy, measured in bench/push).

@@ -54,3 +54,9 @@ def test_router_revisions_are_parsed_leniently():
 def test_app_containers_get_an_init_so_sigterm_reaches_the_app():
     options = create_options(ContainerSpec(name="a_v1.web.1", image="img", port=5000), 100)
     assert options["init"] is True
+
+
+def test_app_container_logs_are_capped_and_the_images_user_is_kept():
+    options = create_options(ContainerSpec(name="a_v1.web.1", image="img", port=5000), 100)
+    assert options["log_config"] == {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}}
+    assert "user" not in options
