@@ -12,6 +12,7 @@ Services raise these (or :class:`deis.errors.ValidationError`, which answers
     ├── NotFound             404 {"detail": "Not found"}
     ├── MethodNotAllowed     405
     ├── Conflict             409 {"detail": msg}
+    ├── TooManyRequests      429 {"detail": msg}
     └── ServiceUnavailable   503 {"detail": msg}
 """
 
@@ -101,6 +102,13 @@ class Conflict(APIError):
 
     status = 409
     default = "Conflict"
+
+
+class TooManyRequests(APIError):
+    """The caller is over a cap (open streams, runs, failed logins); the message says how long to wait."""
+
+    status = 429
+    default = "Too many requests; wait a moment and try again."
 
 
 class ServiceUnavailable(APIError):

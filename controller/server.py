@@ -84,6 +84,10 @@ class Server(BaseApplication):
         options = {
             "bind": f"0.0.0.0:{self.settings.get('port')}",
             "workers": self.settings.get("workers"),
+            # Threads, not sync workers: a 'deis logs -f' or 'deis run' holds one thread for its
+            # length, and five of them no longer take every worker and stop the API.
+            "worker_class": "gthread",
+            "threads": self.settings.get("threads"),
             "timeout": TIMEOUT,
             "accesslog": "-",
             "when_ready": self._announce,

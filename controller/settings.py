@@ -76,6 +76,12 @@ SETTINGS = Settings("controller", [
             help="most containers 'deis scale' may ask for of one process type"),
     Setting("maxContainersPerApp", default=500, parse=_positive_int,
             help="most containers 'deis scale' may ask for of one app, all types together"),
+    Setting("threads", default=16, parse=_positive_int,
+            help="threads per gunicorn worker: each request, stream or run holds one thread, not a worker"),
+    Setting("maxFollowsPerUser", default=4, parse=_positive_int,
+            help="'deis logs -f' streams one user may have open at once (past it: 429)"),
+    Setting("maxRunsPerUser", default=4, parse=_positive_int,
+            help="'deis run' commands one user may have running at once (past it: 429)"),
 ])
 
 

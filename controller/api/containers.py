@@ -70,8 +70,12 @@ def run(app_id: str) -> Response:
     """Run a one-off command; answer ``[exit code, output]`` (``deis run``)."""
     session, caller = context.session(), context.caller()
     app = apps.authorize(session, caller, app_id, request.method)
-    spec = containers.prepare_run(session, runtime(), app, caller, context.body())
-    # A command may run for many minutes: end the transaction rather than hold it open.
-    context.commit()
-    exit_code, output = containers.run(runtime(), spec)
+    slot = context.slots().take("run", caller.id, context.setting("maxRunsPerUser"))
+    try:
+        spec = containers.prepare_run(session, runtime(), app, caller, context.body())
+        # A command may run for many minutes: end the transaction rather than hold it open.
+        context.commit()
+        exit_code, output = containers.run(runtime(), spec)
+    finally:
+        slot.release()
     return respond([exit_code, output])

@@ -14,6 +14,7 @@ from controller.db import Database
 from controller.errors import AuthenticationFailed, BadRequest, NotAuthenticated
 from controller.models import User
 from controller.services import users
+from controller.services.slots import Slots
 from controller.tokens import parse_authorization
 from deis.etcd import Etcd
 from deis.settings import Settings
@@ -51,6 +52,14 @@ def setting(name: str) -> Any:
         value = settings().get(name)
         cache[name] = (value, time.monotonic() + ttl)
     return value
+
+
+def slots() -> Slots:
+    """Return the app's per-user caps on long requests (made on first use)."""
+    extensions = current_app.extensions
+    if "deis.slots" not in extensions:
+        extensions["deis.slots"] = Slots(database().url)
+    return extensions["deis.slots"]
 
 
 def session() -> Session:

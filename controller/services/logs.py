@@ -8,6 +8,10 @@ Before a logger is announced, or while it holds nothing for the app, there is no
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import socket
+import threading
 from collections.abc import Iterator
 
 import requests
@@ -23,6 +27,10 @@ DEFAULT_LINES = 1000
 MAX_LINES = 10_000
 #: Seconds the logger may take to answer.
 TIMEOUT = 10.0
+#: Seconds a follow stream waits for a line before it yields ``b""`` (see :func:`follow`).
+IDLE_TICK = 2.0
+#: Chunks a follow stream buffers between the logger and a slow client.
+PUMPED_CHUNKS = 256
 #: The name the logger announces itself under.
 LOGGER = "logs"
 
@@ -77,17 +85,57 @@ def fetch(etcd: KeyReader | None, app_id: str, lines: int) -> bytes | None:
     return response.content
 
 
-def follow(etcd: KeyReader | None, app_id: str, lines: int) -> Iterator[bytes] | None:
-    """Return a stream of the last ``lines`` lines and then every new one, or ``None`` without a logger."""
+def follow(etcd: KeyReader | None, app_id: str, lines: int, tick: float = IDLE_TICK) -> Iterator[bytes] | None:
+    """Return a stream of the last ``lines`` lines and then every new one, or ``None`` without a logger.
+
+    The stream yields ``b""`` after each ``tick`` seconds without a line: the
+    caller's chance to see whether its client is still there (the logger
+    sends nothing while an app is quiet, so a gone client is otherwise only
+    noticed at the next line). Closing the stream closes the logger's.
+    """
     response = _get(etcd, app_id, log_lines=lines, follow=1)
     if response is None:
         return None
+    received: queue.Queue[bytes | None] = queue.Queue(maxsize=PUMPED_CHUNKS)
+    threading.Thread(target=_pump, args=(response, received), name=f"follow-{app_id}", daemon=True).start()
 
     def chunks() -> Iterator[bytes]:
-        with response:
-            yield from response.iter_content(chunk_size=None)
+        try:
+            while True:
+                try:
+                    chunk = received.get(timeout=tick)
+                except queue.Empty:
+                    yield b""
+                    continue
+                if chunk is None:
+                    return
+                yield chunk
+        finally:
+            _hang_up(response)
+            while not received.empty():  # a pump blocked on a full queue may go on, and end
+                received.get_nowait()
 
     return chunks()
+
+
+def _pump(response: requests.Response, received: queue.Queue) -> None:
+    """Move the logger's chunks into ``received``, then ``None`` when its stream ends or breaks."""
+    try:
+        for chunk in response.iter_content(chunk_size=None):
+            received.put(chunk)
+    except Exception:  # hung up under us: whatever urllib3 raises then, the stream is over
+        pass
+    finally:
+        received.put(None)
+
+
+def _hang_up(response: requests.Response) -> None:
+    """Close the logger's stream at once: shut its socket down, which wakes a pump blocked reading it."""
+    sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    response.close()
 
 
 def delete(etcd: KeyReader | None, app_id: str) -> None:

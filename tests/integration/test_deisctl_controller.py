@@ -6,6 +6,7 @@ which the ``postgres`` system user could not reach), with free ports.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import psutil
@@ -77,3 +78,50 @@ def test_start_database_and_controller_register_stop_and_start_again(deisctl):
     assert deisctl.supervised_pids() == []
     assert not postgres_running(data)
     assert etcd.healthy() is False
+
+
+# deis logs -f, while others use the API
+
+def register_and_login(ctl: Deisctl, username: str) -> dict[str, str]:
+    user = {"username": username, "password": "pw pw pw", "email": f"{username}@example.com"}
+    assert requests.post(api(ctl, "/v1/auth/register/"), json=user, timeout=30).status_code == 201
+    token = requests.post(api(ctl, "/v1/auth/login/"), json=user, timeout=30).json()["token"]
+    return {"Authorization": f"token {token}"}
+
+
+def follow(ctl: Deisctl, headers: dict[str, str], app: str) -> requests.Response:
+    """Open ``deis logs -f`` of ``app``; return once the stream's headers came (or 10 s passed)."""
+    return requests.get(api(ctl, f"/v1/apps/{app}/logs/?follow=1"), headers=headers, stream=True, timeout=10)
+
+
+def test_open_follows_leave_the_api_answering_and_the_fifth_of_one_user_is_429(deisctl):
+    """Two workers (as the test platform runs them): with sync workers, two follows stopped the API."""
+    deisctl("install", "etcd", "database", "logger", "controller")
+    deisctl("start", "etcd", "database", "logger", "controller")
+    alice, bob = register_and_login(deisctl, "alice"), register_and_login(deisctl, "bob")
+    for headers, app in ((alice, "alices"), (bob, "bobs")):
+        created = requests.post(api(deisctl, "/v1/apps/"), json={"id": app}, headers=headers, timeout=30)
+        assert created.status_code == 201
+    streams = []
+    try:
+        for _ in range(4):  # maxFollowsPerUser
+            streams.append(follow(deisctl, alice, "alices"))
+            assert streams[-1].status_code == 200
+        started = time.monotonic()
+        listed = requests.get(api(deisctl, "/v1/apps/"), headers=bob, timeout=10)
+        latency = time.monotonic() - started
+        assert listed.status_code == 200 and latency < 1.0, latency
+        refused = follow(deisctl, alice, "alices")
+        assert refused.status_code == 429 and refused.reason == "TOO MANY REQUESTS"
+        assert "You already have 4 'deis logs -f' streams open" in refused.json()["detail"]
+        streams.append(follow(deisctl, bob, "bobs"))  # caps are per user
+        assert streams[-1].status_code == 200
+        streams.pop(0).close()  # alice ends one stream: her slot comes back
+        deadline = time.monotonic() + 10
+        while (again := follow(deisctl, alice, "alices")).status_code == 429 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert again.status_code == 200
+        streams.append(again)
+    finally:
+        for stream in streams:
+            stream.close()
