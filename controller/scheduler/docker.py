@@ -30,12 +30,11 @@ from controller.scheduler.base import (
     State,
     Status,
 )
+from deis.hardening import DEFAULT_PIDS_LIMIT, hardening
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
-#: Processes per container; a fork bomb in one app must not starve the host.
-DEFAULT_PIDS_LIMIT = 1024
 #: Docker restarts forever with growing delays; giving up would leave a release silently dead.
 RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 0}
 #: An app's stdout/stderr on the host: at most 3 files of 10 MB (v1 had no cap, so a
@@ -94,10 +93,7 @@ def create_options(spec: ContainerSpec, pids_limit: int) -> dict:
         "environment": dict(spec.environment),
         "labels": dict(spec.labels),
         "detach": True,
-        "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
-        "pids_limit": pids_limit,
-        "privileged": False,
+        **hardening(pids_limit),
         "network_mode": "bridge",
         "log_config": LOG_CONFIG,
         # An init (Docker's tini) as PID 1 forwards SIGTERM: an app process that is
