@@ -18,6 +18,7 @@ import docker
 from builder import buildpack, dockerfile, images, output
 from builder import procfile as procfiles
 from builder.hooks import AccessDenied, ControllerUnavailable, HookRefused, Hooks
+from builder.limits import Limits
 from builder.output import Output
 from builder.repos import Repos
 from builder.tree import Tree
@@ -53,6 +54,7 @@ class Tools:
     etcd: KeyReader
     repos: Repos
     stack_image: str
+    limits: Limits = Limits()
 
 
 def run(push: Push, tools: Tools, out: Output) -> int:
@@ -64,7 +66,8 @@ def run(push: Push, tools: Tools, out: Output) -> int:
     image = images.image_name(push.app, push.sha, registry)
     existed = _exists(tools.api, image)
     try:
-        procfile, is_dockerfile = _build(push, tools, tree, image, config, out)
+        with tools.limits.deadline():
+            procfile, is_dockerfile = _build(push, tools, tree, image, config, out)
         _publish(tools.api, image, registry, out)
         return _launch(push, tools.hooks, image, procfile, is_dockerfile, out)
     except BaseException:
@@ -88,11 +91,11 @@ def _build(push: Push, tools: Tools, tree: Tree, image: str, config: dict[str, s
     text = tree.text("Dockerfile")
     if text is None:
         cache = tools.repos.cache(push.app)
-        return buildpack.build(tools.api, tree, image, config, cache, tools.stack_image, out), False
+        return buildpack.build(tools.api, tree, image, config, cache, tools.stack_image, out, tools.limits), False
     procfile = _repo_procfile(tree)
     out.step(f"{push.app} uses Dockerfile")
     out.step("Building Docker image")
-    dockerfile.build(tools.api, tree, image, dockerfile.build_args(text, config), out)
+    dockerfile.build(tools.api, tree, image, dockerfile.build_args(text, config), out, tools.limits)
     return procfile, True
 
 

@@ -24,6 +24,7 @@ import yaml
 
 from builder import fetch, slugignore, stack
 from builder import procfile as procfiles
+from builder.limits import Limits
 from builder.output import Output
 from builder.tree import Tree, text_inside
 from deis.errors import PermanentError
@@ -44,7 +45,7 @@ class CompileFailed(PermanentError):
 
 
 def build(api: docker.APIClient, tree: Tree, image: str, config: dict[str, str], cache: Path,
-          stack_image: str, out: Output) -> dict[str, str]:
+          stack_image: str, out: Output, limits: Limits = Limits()) -> dict[str, str]:
     """Compile the tree into a slug image ``image``; return its process types."""
     work = cache.parent.parent / "tmp"
     stack.ensure(api, stack_image, work, out)
@@ -55,11 +56,11 @@ def build(api: docker.APIClient, tree: Tree, image: str, config: dict[str, str],
         tree.extract(source)
         slugignore.apply(source)
         _buildpacks(root / "buildpacks", config.get("BUILDPACK_URL", ""))
-        compile_slug(api, stack_image, root, cache, {**config, "SOURCE_VERSION": tree.sha}, out)
+        compile_slug(api, stack_image, root, cache, {**config, "SOURCE_VERSION": tree.sha}, out, limits)
         processes = process_types(source)
         out.step(f"Compiled slug size is {_size(source) >> 20}M")
         out.step("Building Docker image")
-        _slug_image(api, stack_image, source, processes, image)
+        _slug_image(api, stack_image, source, processes, image, limits)
     _announce_types(processes, out)
     return processes
 
@@ -80,8 +81,12 @@ def _buildpacks(folder: Path, url: str) -> None:
 
 
 def compile_slug(api: docker.APIClient, stack_image: str, root: Path, cache: Path,
-                 env: dict[str, str], out: Output) -> None:
-    """Run detect/compile/release in a stack container, streaming its output."""
+                 env: dict[str, str], out: Output, limits: Limits = Limits()) -> None:
+    """Run detect/compile/release in a hardened, limited stack container, streaming its output.
+
+    It runs as the builder's own user (root in production), which owns the
+    build and cache folders, so it needs no capability to write them.
+    """
     driver = root / "slugbuilder"
     shutil.copy(BUNDLED / "slugbuilder", driver)
     driver.chmod(0o755)
@@ -89,17 +94,21 @@ def compile_slug(api: docker.APIClient, stack_image: str, root: Path, cache: Pat
              str(cache): {"bind": "/tmp/cache", "mode": "rw"},
              str(root / "buildpacks"): {"bind": "/tmp/buildpacks", "mode": "ro"},
              str(driver): {"bind": "/usr/local/bin/slugbuilder", "mode": "ro"}}
-    host = api.create_host_config(binds=binds, security_opt=["no-new-privileges"])
+    host = api.create_host_config(binds=binds, **limits.host_config())
     container = api.create_container(stack_image, ["/usr/local/bin/slugbuilder"], environment=env,
-                                     host_config=host, working_dir="/tmp/build")
+                                     host_config=host, working_dir="/tmp/build",
+                                     user=f"{os.getuid()}:{os.getgid()}")
     try:
         api.start(container)
         # logs(follow) starts from the container's first line, so nothing printed before we ask is lost.
         for chunk in api.logs(container, stream=True, follow=True):
             out.write(chunk.decode("utf-8", "replace"))
         status = api.wait(container)["StatusCode"]
+        out_of_memory = api.inspect_container(container)["State"].get("OOMKilled")
     finally:
         api.remove_container(container, force=True)
+    if out_of_memory:
+        raise CompileFailed(limits.out_of_memory())
     if status != 0:
         raise CompileFailed(f"the buildpack failed (exit {status}); see its output above")
 
@@ -121,11 +130,13 @@ def process_types(slug: Path) -> dict[str, str]:
     return {}
 
 
-def _slug_image(api: docker.APIClient, stack_image: str, slug: Path, processes: dict[str, str], image: str) -> None:
+def _slug_image(api: docker.APIClient, stack_image: str, slug: Path, processes: dict[str, str], image: str,
+                limits: Limits) -> None:
     with tempfile.TemporaryFile(dir=slug.parent) as context:
         _write_context(context, stack_image, slug, processes)
         context.seek(0)
-        stream = api.build(fileobj=context, custom_context=True, tag=image, rm=True, forcerm=True, decode=True)
+        stream = api.build(fileobj=context, custom_context=True, tag=image, rm=True, forcerm=True, decode=True,
+                           container_limits=limits.container_limits())
         for chunk in stream:
             if "error" in chunk:
                 raise CompileFailed(f"building the slug image failed: {chunk['error'].strip()}")

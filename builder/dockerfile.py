@@ -13,6 +13,7 @@ import tempfile
 
 import docker
 
+from builder.limits import KILLED, Limits
 from builder.output import Output
 from builder.tree import Tree
 from deis.errors import PermanentError
@@ -35,24 +36,29 @@ def build_args(dockerfile: str, config: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in config.items() if name in wanted}
 
 
-def build(api: docker.APIClient, tree: Tree, image: str, args: dict[str, str], out: Output) -> None:
-    """Build ``image`` from the tree, streaming the engine's output indented under the step."""
+def build(api: docker.APIClient, tree: Tree, image: str, args: dict[str, str], out: Output,
+          limits: Limits = Limits()) -> None:
+    """Build ``image`` from the tree, each ``RUN`` step within ``limits``, streaming the engine's output."""
     with tempfile.TemporaryFile() as context:
         tree.archive(context)
         context.seek(0)
         try:
             stream = api.build(fileobj=context, custom_context=True, tag=image, buildargs=args,
-                               rm=True, forcerm=True, decode=True)
+                               rm=True, forcerm=True, decode=True, container_limits=limits.container_limits())
             for chunk in stream:
-                _show(chunk, out)
+                _show(chunk, out, limits)
         except docker.errors.APIError as exc:
             raise BuildFailed(f"docker build failed: {exc.explanation or exc}") from exc
 
 
-def _show(chunk: dict, out: Output) -> None:
+def _show(chunk: dict, out: Output, limits: Limits) -> None:
     """Print one chunk of the engine's build stream; raise on its error."""
     if "error" in chunk:
-        raise BuildFailed(chunk["error"].strip())
+        error = chunk["error"].strip()
+        # A RUN step past the memory limit is SIGKILLed by the OOM killer: say which limit.
+        if error.endswith(f"non-zero code: {KILLED}"):
+            error = f"{error}: killed, most likely {limits.out_of_memory()}"
+        raise BuildFailed(error)
     text = chunk.get("stream") or ""
     if text.strip():
         out.detail(text.rstrip("\n"))

@@ -20,6 +20,7 @@ import docker
 
 from builder import build
 from builder.hooks import Hooks, controller_url
+from builder.limits import Limits
 from builder.output import Output
 from builder.repos import Repos
 from builder.settings import SETTINGS
@@ -80,7 +81,8 @@ def _tools() -> build.Tools:
     settings = SETTINGS.bind(etcd)
     hooks = Hooks(controller_url(etcd), settings.get("builderKey") or "")
     api = docker.APIClient(base_url=settings.get("dockerHost"), timeout=600)
-    return build.Tools(hooks, api, etcd, Repos(settings.get("dataDir")), settings.get("stackImage"))
+    limits = Limits(memory=settings.get("buildMemory"), timeout=settings.get("buildTimeout"))
+    return build.Tools(hooks, api, etcd, Repos(settings.get("dataDir")), settings.get("stackImage"), limits)
 
 
 if __name__ == "__main__":

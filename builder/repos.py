@@ -66,13 +66,15 @@ class Repos:
         """True when ``app`` has been pushed to this builder."""
         return (self.path(app) / "HEAD").is_file()
 
-    def ensure(self, app: str) -> Path:
-        """Return ``app``'s bare repository, created on first use, with our hook installed."""
+    def ensure(self, app: str, max_push_size: int | None = None) -> Path:
+        """Return ``app``'s bare repository, created on first use, with our hook and push size cap."""
         path = self.path(app)
         if not self.exists(app):
             self.root.mkdir(parents=True, exist_ok=True)
             subprocess.run(["git", "init", "--bare", "--quiet", str(path)], check=True, capture_output=True)
         install_hook(path)
+        if max_push_size is not None:
+            limit_pushes(path, max_push_size)
         return path
 
     @contextlib.contextmanager
@@ -93,6 +95,18 @@ class Repos:
                 yield
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def limit_pushes(repo: Path, max_bytes: int) -> None:
+    """Make ``git receive-pack`` refuse packs over ``max_bytes`` (git's ``receive.maxInputSize``).
+
+    git checks the size while it receives the pack, before anything is
+    unpacked or the ``pre-receive`` hook runs, and says
+    ``fatal: pack exceeds maximum allowed size``; written on every push like
+    the hook, so a changed ``maxPushSize`` applies to old repositories too.
+    """
+    subprocess.run(["git", "config", "--file", str(repo / "config"), "receive.maxInputSize", str(max_bytes)],
+                   check=True, capture_output=True)
 
 
 def install_hook(repo: Path, python: str = sys.executable) -> None:

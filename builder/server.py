@@ -130,12 +130,17 @@ class Builder:
         if channel is None or not policy.requested.wait(REQUEST_TIMEOUT):
             return
         peer = f"{address[0]} {address[1]} {self.config.host} {self.port}"
-        session = Session(channel, policy.user, policy.fingerprint, hooks, self.repos, self.config.environ, peer)
+        session = Session(channel, policy.user, policy.fingerprint, hooks, self.repos, self.config.environ, peer,
+                          max_push_size=self._max_push_size())
         status = session.run(policy.command)
         channel.send_exit_status(status)
         channel.shutdown_write()
         channel.close()
         _wait_for_client_to_leave(transport)
+
+    def _max_push_size(self) -> int:
+        """Return ``maxPushSize`` as set now (read per connection, so a change needs no restart)."""
+        return SETTINGS.bind(self.etcd).get("maxPushSize")
 
     def _hooks(self) -> Hooks:
         """Return a hooks client of the controller as announced now (it may have moved)."""

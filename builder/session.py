@@ -22,18 +22,22 @@ from builder import commands
 from builder.commands import Command
 from builder.hooks import AccessDenied, Hooks, NotFound
 from builder.repos import Repos
+from builder.settings import human_size
 from deis.errors import DeisError
 
 log = logging.getLogger(__name__)
 
 CHUNK = 32768
+#: What git says when a pack is over ``receive.maxInputSize`` (in its sideband output, on stdout).
+TOO_LARGE = b"pack exceeds maximum allowed size"
 
 
 class Session:
     """The command of one authenticated SSH channel, run to its exit status."""
 
     def __init__(self, channel: paramiko.Channel, user: str, fingerprint: str,
-                 hooks: Hooks, repos: Repos, environ: Mapping[str, str], peer: str = ""):
+                 hooks: Hooks, repos: Repos, environ: Mapping[str, str], peer: str = "",
+                 max_push_size: int | None = None):
         self.channel = channel
         self.user = user
         self.fingerprint = fingerprint
@@ -41,6 +45,7 @@ class Session:
         self.repos = repos
         self.environ = environ
         self.peer = peer
+        self.max_push_size = max_push_size
 
     def run(self, raw_command: bytes | None) -> int:
         """Run ``raw_command`` (``None``: a shell request); return its exit status."""
@@ -67,7 +72,7 @@ class Session:
 
     def _push(self, command: Command) -> int:
         with self.repos.push_lock(command.app):
-            return self._git(command, self.repos.ensure(command.app))
+            return self._git(command, self.repos.ensure(command.app, self.max_push_size))
 
     def _fetch(self, command: Command) -> int:
         if not self.repos.exists(command.app):
@@ -85,11 +90,34 @@ class Session:
         errors = threading.Thread(target=_drain, args=(process.stderr, self.channel.sendall_stderr), daemon=True)
         feeder.start()
         errors.start()
-        _drain(process.stdout, self.channel.sendall)
+        output = _Watched(self.channel.sendall)
+        _drain(process.stdout, output)
         errors.join()
         status = process.wait()
+        if output.too_large and self.max_push_size:
+            self.channel.sendall_stderr(_too_large(self.max_push_size).encode())
         log.info("%s by %s on %s exited %d", command.service, self.user, command.app, status)
         return status
+
+
+class _Watched:
+    """Sends git's output on, noting whether git refused the pack as too large."""
+
+    def __init__(self, send):
+        self.send = send
+        self.too_large = False
+        self._tail = b""
+
+    def __call__(self, data: bytes) -> None:
+        # The tail of the previous chunk, so a message split between two reads is still seen.
+        self.too_large = self.too_large or TOO_LARGE in self._tail + data
+        self._tail = data[-len(TOO_LARGE):]
+        self.send(data)
+
+
+def _too_large(max_push_size: int) -> str:
+    return (f"The push is larger than the builder accepts (maxPushSize is {human_size(max_push_size)}); "
+            "push less at a time, or raise it with 'deisctl config builder set maxPushSize=1g'\n")
 
 
 def _feed(channel: paramiko.Channel, sink) -> None:

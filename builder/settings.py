@@ -6,9 +6,39 @@ controller's ``builderKey`` (``DEIS_BUILDER_KEY`` or the controller's etcd key),
 so there is one secret, generated once by the controller.
 """
 
+from docker.errors import DockerException
+from docker.utils import parse_bytes
+
 from deis import keys
 from deis.ctl.paths import Paths
 from deis.settings import Setting, Settings
+
+
+def _size(text: str) -> int:
+    """Parse a size such as ``2g``, ``500m`` or ``1048576`` (bytes) into bytes."""
+    try:
+        value = parse_bytes(text.strip().lower())
+    except DockerException:
+        value = 0
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"{text!r} is not a size such as 2g, 500m or 1048576")
+    return value
+
+
+def human_size(size: int) -> str:
+    """Return ``size`` in bytes the way :func:`_size` reads it: ``2g``, ``500m``, ``64k`` or bytes."""
+    for suffix, shift in (("g", 30), ("m", 20), ("k", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift}{suffix}"
+    return str(size)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"{text!r} is not a positive integer")
+    return value
+
 
 SETTINGS = Settings("builder", [
     Setting("port", default=2223, parse=int, help="SSH port (the router forwards public 2222 here)"),
@@ -23,4 +53,10 @@ SETTINGS = Settings("builder", [
     Setting("stackImage", default="deis/stack:bookworm",
             help="image buildpack builds run on (made with debootstrap on first use)"),
     Setting("maxConnections", default=64, parse=int, help="SSH connections served at once"),
+    Setting("buildMemory", default=2 << 30, parse=_size,
+            help="memory (swap included) of a build container and of each Dockerfile RUN step (2g)"),
+    Setting("buildTimeout", default=1800, parse=_positive_int,
+            help="seconds an image build may take before the push is refused"),
+    Setting("maxPushSize", default=500 << 20, parse=_size,
+            help="largest pack a git push may send (git's receive.maxInputSize; 500m)"),
 ])

@@ -428,3 +428,54 @@ def test_git_push_dockerfile_copying_a_link_out_never_carries_the_host_file(buil
         with contextlib.suppress(docker.errors.ContainerError):
             shown = docker_client.containers.run(image.id, ["cat", "/secret"], remove=True)
             assert CANARY.encode() not in shown
+
+
+# git push: Dockerfile builds are limited too (buildMemory per RUN step, buildTimeout)
+def test_git_push_dockerfile_run_steps_get_the_build_memory_limit(builder, alice, app_name, base_image, etcd,
+                                                                  tmp_path):
+    etcd.put(keys.component("builder", "buildMemory"), "300m")
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    dockerfile = (f"FROM {base_image}\n"
+                  "RUN echo limit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null"
+                  " || cat /sys/fs/cgroup/memory.max)\n"
+                  "CMD exec httpd -f -p $PORT -h /tmp\n")
+    pushed = git_push(make_repo(tmp_path / "src", {"Dockerfile": dockerfile}), key, builder.port, app_name)
+    assert pushed.returncode == 0, pushed.stderr
+    assert f"limit={300 << 20}" in pushed.stderr
+
+
+def test_git_push_dockerfile_build_past_build_timeout_fails_the_push(builder, alice, app_name, base_image, etcd,
+                                                                     tmp_path, docker_client):
+    etcd.put(keys.component("builder", "buildTimeout"), "5")
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    repo = make_repo(tmp_path / "src", {"Dockerfile": f"FROM {base_image}\nRUN echo {app_name} && sleep 600\n"})
+    started = time.monotonic()
+    pushed = git_push(repo, key, builder.port, app_name)
+    assert time.monotonic() - started < 60
+    assert pushed.returncode != 0
+    assert "the build took longer than 5 s (buildTimeout) and was stopped" in pushed.stderr, pushed.stderr
+    assert remote_head(builder, app_name) is None
+    # The engine cancels the build once the builder hangs up: its RUN container goes away.
+    wait_until(lambda: not [c for c in docker_client.api.containers(all=True)
+                            if app_name in (c.get("Command") or "")], 30, what="the RUN step removed")
+
+
+# git push: a push over maxPushSize is refused before anything is built
+def test_git_push_over_max_push_size_is_refused_before_building(builder, alice, app_name, dockerfile_app, etcd,
+                                                                tmp_path, docker_client):
+    etcd.put(keys.component("builder", "maxPushSize"), "64k")
+    key = with_key(alice, tmp_path)
+    (dockerfile_app / "big.bin").write_bytes(os.urandom(256 << 10))
+    subprocess.run(["git", "add", "-A"], cwd=dockerfile_app, check=True)
+    subprocess.run(["git", "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m", "big"],
+                   cwd=dockerfile_app, check=True)
+    pushed = git_push(dockerfile_app, key, builder.port, app_name)
+    assert pushed.returncode != 0
+    assert "pack exceeds maximum allowed size" in pushed.stderr
+    assert "The push is larger than the builder accepts (maxPushSize is 64k); push less at a time, or raise it " \
+           "with 'deisctl config builder set maxPushSize=1g'" in pushed.stderr, pushed.stderr
+    assert "Building Docker image" not in pushed.stderr
+    assert remote_head(builder, app_name) is None
+    assert docker_client.images.list(name=app_name) == []

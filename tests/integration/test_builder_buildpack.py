@@ -7,11 +7,14 @@ index through the machine's TLS proxy, trusting its CA bundle.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import threading
 import time
 
 import pytest
 
+from deis import keys
 from tests.integration import test_builder as base
 from tests.integration.test_builder import git_push, make_repo, releases, remote_head, with_key
 from tests.services import free_port
@@ -129,20 +132,29 @@ CUSTOM_PACK = {
 }
 
 
-@pytest.fixture
-def git_daemon(tmp_path):
-    """A ``git daemon`` serving a custom buildpack at ``git://127.0.0.1:<port>/pack.git`` (branch ``v1``)."""
-    pack = make_repo(tmp_path / "pack", CUSTOM_PACK)
+@contextlib.contextmanager
+def served_pack(folder, files: dict[str, str]):
+    """A ``git daemon`` serving a buildpack made of ``files`` at ``git://127.0.0.1:<port>/pack.git`` (branch ``v1``)."""
+    pack = make_repo(folder / "pack", files)
     subprocess.run(["git", "branch", "v1"], cwd=pack, check=True)
-    served = tmp_path / "served"
+    served = folder / "served"
     subprocess.run(["git", "clone", "-q", "--bare", str(pack), str(served / "pack.git")], check=True)
     port = free_port()
     daemon = subprocess.Popen(["git", "daemon", "--export-all", f"--base-path={served}", "--listen=127.0.0.1",
                                f"--port={port}", "--reuseaddr", str(served)])
     time.sleep(0.5)
-    yield f"git://127.0.0.1:{port}/pack.git"
-    daemon.terminate()
-    daemon.wait(10)
+    try:
+        yield f"git://127.0.0.1:{port}/pack.git"
+    finally:
+        daemon.terminate()
+        daemon.wait(10)
+
+
+@pytest.fixture
+def git_daemon(tmp_path):
+    """The custom buildpack :data:`CUSTOM_PACK`, served by ``git daemon``."""
+    with served_pack(tmp_path, CUSTOM_PACK) as url:
+        yield url
 
 
 # deis config:set BUILDPACK_URL=…
@@ -176,3 +188,73 @@ def test_git_push_with_a_procfile_linked_to_a_host_file_is_refused_without_readi
     assert "Procfile is a symbolic link" in shown(pushed), shown(pushed)
     assert base.CANARY not in pushed.stderr
     assert remote_head(builder, app_name) is None
+
+
+# git push: build containers are hardened and limited (buildMemory, buildTimeout)
+def pack_that(compile_script: str) -> dict[str, str]:
+    """A custom buildpack whose ``bin/compile`` runs ``compile_script`` (bash)."""
+    return {**CUSTOM_PACK, "bin/compile": "#!/bin/bash\n" + compile_script}
+
+
+def build_containers(docker_client, seen: dict, stop: threading.Event) -> None:
+    """Record the HostConfig of every compile container (the slugbuilder) until ``stop``."""
+    while not stop.is_set():
+        for found in docker_client.api.containers(all=True):
+            if found["Id"] not in seen and found.get("Command") == "/usr/local/bin/slugbuilder":
+                with contextlib.suppress(Exception):
+                    seen[found["Id"]] = docker_client.api.inspect_container(found["Id"])["HostConfig"]
+        time.sleep(0.1)
+
+
+def buildpack_push(alice, app_name, tmp_path, builder, compile_script):
+    """Push a plain app built by a custom pack running ``compile_script``; return the push."""
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    with served_pack(tmp_path, pack_that(compile_script)) as url:
+        assert alice("config:set", f"BUILDPACK_URL={url}#v1", "-a", app_name).exit_code == 0
+        repo = make_repo(tmp_path / "src", {"index.html": "hello\n"})
+        return git_push(repo, key, builder.port, app_name)
+
+
+def test_buildpack_compile_container_is_hardened_and_limited(builder, alice, app_name, tmp_path, docker_client,
+                                                             etcd):
+    etcd.put(keys.component("builder", "buildMemory"), "256m")
+    seen, stop = {}, threading.Event()
+    watcher = threading.Thread(target=build_containers, args=(docker_client, seen, stop), daemon=True)
+    watcher.start()
+    try:
+        pushed = buildpack_push(alice, app_name, tmp_path, builder,
+                                "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status\nsleep 2\n")
+    finally:
+        stop.set()
+        watcher.join()
+    assert pushed.returncode == 0, pushed.stderr
+    assert "CapEff:\t0000000000000000" in shown(pushed) and "NoNewPrivs:\t1" in shown(pushed)
+    assert len(seen) == 1, seen
+    (host,) = seen.values()
+    assert host["CapDrop"] == ["ALL"] and "no-new-privileges" in host["SecurityOpt"]
+    assert host["PidsLimit"] == 1024 and not host["Privileged"]
+    assert host["Memory"] == host["MemorySwap"] == 256 << 20
+
+
+def test_buildpack_compile_past_build_timeout_fails_the_push(builder, alice, app_name, tmp_path, docker_client,
+                                                             etcd):
+    etcd.put(keys.component("builder", "buildTimeout"), "5")
+    started = time.monotonic()
+    pushed = buildpack_push(alice, app_name, tmp_path, builder, "echo compiling forever\nsleep 600\n")
+    assert time.monotonic() - started < 60
+    assert pushed.returncode != 0
+    assert "the build took longer than 5 s (buildTimeout) and was stopped; raise it with " \
+           "'deisctl config builder set buildTimeout=<seconds>'" in shown(pushed), shown(pushed)
+    assert remote_head(builder, app_name) is None
+    left = [c for c in docker_client.api.containers(all=True) if c.get("Command") == "/usr/local/bin/slugbuilder"]
+    assert left == []
+
+
+def test_buildpack_compile_past_build_memory_fails_the_push(builder, alice, app_name, tmp_path, etcd):
+    etcd.put(keys.component("builder", "buildMemory"), "64m")
+    pushed = buildpack_push(alice, app_name, tmp_path, builder,
+                            "python3 -c \"b = b'x' * (512 << 20)\"\n")
+    assert pushed.returncode != 0
+    assert "the build ran out of memory (buildMemory is 64m); raise it with " \
+           "'deisctl config builder set buildMemory=4g'" in shown(pushed), shown(pushed)
