@@ -4,7 +4,10 @@ Field names follow the v1 API objects (reference §1.4) so serializers stay a
 plain mapping. Differences from v1, on purpose:
 
 * API tokens are stored as SHA-256 digests, and a user may hold several (one
-  per login); regenerating deletes them all.
+  per login); regenerating deletes them all, and so does a password change
+  (but for the token that made it). A token expires ``tokenLifetimeDays``
+  after it was issued.
+* Failed logins are rows (``login_failures``), so every worker counts them.
 * Rows that record who did something (configs, builds, releases, …) keep
   their app when that user cancels their account: the owner becomes NULL
   instead of cascading (Django's default would delete other people's history).
@@ -105,6 +108,17 @@ class Token(Base):
     created: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """One failed login, counted against its username and its client address for a while."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Key(UuidAudited, Base):

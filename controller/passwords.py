@@ -1,5 +1,7 @@
 """Password hashing with argon2id (argon2-cffi's recommended parameters)."""
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,3 +24,20 @@ def check_password(stored_hash: str, password: str) -> bool:
 def needs_rehash(stored_hash: str) -> bool:
     """True if ``stored_hash`` was made with weaker parameters than today's."""
     return _HASHER.check_needs_rehash(stored_hash)
+
+
+#: A hash of a random password per hasher, made once: what a login of a missing user checks.
+_DECOYS: dict[int, str] = {}
+
+
+def check_decoy(password: str) -> bool:
+    """Verify ``password`` against a hash no password matches, and return ``False``.
+
+    A login for a username that does not exist costs the same time as one
+    with a wrong password, so timing does not tell which usernames exist.
+    """
+    decoy = _DECOYS.get(id(_HASHER))
+    if decoy is None:
+        decoy = _DECOYS[id(_HASHER)] = _HASHER.hash(secrets.token_hex(16))
+    check_password(decoy, password)
+    return False

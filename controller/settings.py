@@ -38,6 +38,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _days(text: str) -> int:
+    value = _positive_int(text)
+    if value > 36500:
+        raise ValueError(f"{text!r} is more than 100 years of days")
+    return value
+
+
 SETTINGS = Settings("controller", [
     Setting("port", default=8000, parse=int, help="HTTP port of the API"),
     Setting("host", default="127.0.0.1",
@@ -82,6 +89,12 @@ SETTINGS = Settings("controller", [
             help="'deis logs -f' streams one user may have open at once (past it: 429)"),
     Setting("maxRunsPerUser", default=4, parse=_positive_int,
             help="'deis run' commands one user may have running at once (past it: 429)"),
+    Setting("tokenLifetimeDays", default=30, parse=_days,
+            help="days an API token works after 'deis login'; then 401 until the user logs in again"),
+    Setting("loginFailureLimit", default=10, parse=_positive_int,
+            help="failed logins per username, and per client address, that close logins for a while (429)"),
+    Setting("loginFailureWindow", default=300, parse=_positive_int,
+            help="seconds failed logins are counted for, and at most how long a throttled login waits"),
 ])
 
 

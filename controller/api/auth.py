@@ -5,7 +5,7 @@ from flask import Blueprint, Response
 from controller import serializers
 from controller.api import context
 from controller.api.responses import respond
-from controller.services import users
+from controller.services import logins, users
 
 blueprint = Blueprint("auth", __name__, url_prefix="/v1/auth")
 
@@ -23,7 +23,8 @@ def register() -> Response:
 @blueprint.route("/login/", methods=["POST"])
 def login() -> Response:
     """Exchange a username and password for a token (``deis login``)."""
-    token = users.login(context.session(), context.body())
+    throttle = logins.Throttle(context.setting("loginFailureLimit"), context.setting("loginFailureWindow"))
+    token = users.login(context.session(), context.body(), context.client_address(), throttle)
     context.commit()
     return respond({"token": token})
 
@@ -38,8 +39,9 @@ def cancel() -> Response:
 
 @blueprint.route("/passwd/", methods=["POST"])
 def passwd() -> Response:
-    """Change a password (``deis auth:passwd``)."""
-    users.change_password(context.session(), context.caller(), context.body(), context.setting("minPasswordLength"))
+    """Change a password (``deis auth:passwd``); the user's other tokens stop working, this one goes on."""
+    users.change_password(context.session(), context.caller(), context.body(), context.setting("minPasswordLength"),
+                          keep_digest=context.token_digest())
     context.commit()
     return respond({"status": "password set"})
 

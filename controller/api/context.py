@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import time
 from typing import Any
@@ -15,7 +17,7 @@ from controller.errors import AuthenticationFailed, BadRequest, NotAuthenticated
 from controller.models import User
 from controller.services import users
 from controller.services.slots import Slots
-from controller.tokens import parse_authorization
+from controller.tokens import digest, parse_authorization
 from deis.etcd import Etcd
 from deis.settings import Settings
 
@@ -89,8 +91,37 @@ def optional_caller() -> User | None:
         token = parse_authorization(request.headers.get("Authorization"))
     except ValueError as exc:
         raise AuthenticationFailed(str(exc)) from None
-    g.caller = users.authenticate(session(), token) if token else None
+    g.token_digest = digest(token) if token else ""
+    lifetime = datetime.timedelta(days=setting("tokenLifetimeDays"))
+    g.caller = users.authenticate(session(), token, lifetime) if token else None
     return g.caller
+
+
+def token_digest() -> str:
+    """Return the digest of the token that came with the request (``""`` without one)."""
+    optional_caller()
+    return g.token_digest
+
+
+def client_address() -> str:
+    """Return the address of the client, as far as the controller can tell.
+
+    Behind a router on this host (the peer is a loopback address) it is the
+    last ``X-Forwarded-For`` entry, the one that router added; from anyone
+    else the header could be forged, so it is the peer's address.
+    """
+    peer = request.remote_addr or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and _is_loopback(peer):
+        return forwarded.split(",")[-1].strip()
+    return peer
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def caller() -> User:

@@ -10,7 +10,7 @@ from controller.errors import REQUIRED, FieldErrors, PermissionDenied
 from controller.models import App, Perm, User
 from controller.services import events
 from controller.services.apps import collaborator_ids, role
-from controller.services.users import find_user
+from controller.services.users import ensure_another_admin, find_user
 
 
 def collaborators(session: Session, app: App) -> list[str]:
@@ -65,9 +65,11 @@ def admins(caller: User) -> Select:
 
 
 def set_admin(session: Session, caller: User, username: object, value: bool) -> User:
-    """Grant (``value=True``) or revoke administrator rights of ``username``."""
+    """Grant (``value=True``) or revoke administrator rights of ``username``; the last admin stays one."""
     _require_admin(caller)
     user = find_user(session, _named(username))
+    if not value:
+        ensure_another_admin(session, user)
     user.is_superuser = user.is_staff = value
     session.flush()
     return user

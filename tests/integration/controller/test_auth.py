@@ -1,12 +1,15 @@
 """deis auth:* — register, login, cancel, passwd, regenerate — against real PostgreSQL."""
 
 import re
+import statistics
+import time
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from controller.db import engine_url
 from controller.tokens import digest
-from tests.integration.controller.conftest import PASSWORD, Api, make_app
+from tests.integration.controller.conftest import PASSWORD, Api, make_app, register
 
 
 # deis register
@@ -222,3 +225,126 @@ def test_the_minimum_password_length_is_a_setting(app, database_url):
         assert response.status_code == 201
     finally:
         strict.extensions["deis.db"].dispose()
+
+
+# Tokens and accounts (issue 12, item 8)
+
+def _sql(database_url, statement, **params):
+    engine = create_engine(engine_url(database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement), params)
+    finally:
+        engine.dispose()
+
+
+def _login(client, username, password=PASSWORD, address=None):
+    headers = {"X-Forwarded-For": address} if address else {}
+    return client.post("/v1/auth/login/", json={"username": username, "password": password}, headers=headers)
+
+
+# deis auth:passwd
+def test_passwd_revokes_the_users_other_tokens_and_keeps_this_one(client, owner):
+    stolen = Api(client, "owner", _login(client, "owner").get_json()["token"])
+    response = owner.post("/v1/auth/passwd/", json={"password": PASSWORD, "new_password": "a new password"})
+    assert response.get_json() == {"status": "password set"}
+    assert stolen.get("/v1/apps/").status == "401 UNAUTHORIZED"
+    assert owner.get("/v1/apps/").status == "200 OK"
+
+
+def test_passwd_of_another_user_by_an_admin_revokes_every_token_of_theirs(admin, owner):
+    changed = admin.post("/v1/auth/passwd/", json={"username": "owner", "new_password": "a new password"})
+    assert changed.status_code == 200
+    assert owner.get("/v1/apps/").status == "401 UNAUTHORIZED"
+    assert admin.get("/v1/apps/").status == "200 OK"
+
+
+def test_an_expired_token_is_401_telling_to_log_in_again(owner, database_url):
+    _sql(database_url, "UPDATE tokens SET created = now() - interval '31 days'")
+    response = owner.get("/v1/apps/")
+    assert response.status == "401 UNAUTHORIZED"
+    assert response.get_json() == {"detail": "Token expired; log in again with 'deis login <controller>'."}
+
+
+def test_the_token_lifetime_is_a_setting(owner, database_url):
+    _sql(database_url, "UPDATE tokens SET created = now() - interval '31 days'")
+    owner.client = make_app(database_url, tokenLifetimeDays=60).test_client()
+    assert owner.get("/v1/apps/").status == "200 OK"
+
+
+# deis register: admin only when nobody was there
+def test_register_when_users_exist_but_no_admin_is_not_admin(client, admin, owner, database_url):
+    _sql(database_url, "UPDATE users SET is_superuser = false, is_staff = false")
+    response = client.post("/v1/auth/register/", json={"username": "late", "password": "a password"})
+    assert response.status == "201 CREATED" and response.get_json()["is_superuser"] is False
+
+
+# deis perms:delete --admin, deis auth:cancel: the last admin stays
+def test_the_last_admin_can_be_neither_demoted_nor_cancelled(admin, owner):
+    for response in (admin.delete("/v1/admin/perms/admin"), admin.delete("/v1/auth/cancel/")):
+        assert response.status == "400 BAD REQUEST"
+        assert response.get_json() == {"detail": "admin is the last administrator; make another user an "
+                                                  "administrator first ('deis perms:create <username> --admin')."}
+    assert admin.post("/v1/admin/perms/", {"username": "owner"}).status == "201 CREATED"
+    assert owner.delete("/v1/admin/perms/admin").status == "204 NO CONTENT"
+    assert owner.delete("/v1/auth/cancel/").status == "400 BAD REQUEST"
+
+
+# deis login: throttled, and as slow for nobody as for somebody
+@pytest.fixture
+def strict(database_url):
+    """Two controller processes (apps) on one database, closing logins after 3 failures."""
+    apps = [make_app(database_url, loginFailureLimit=3, loginFailureWindow=300) for _ in range(2)]
+    yield [application.test_client() for application in apps]
+    for application in apps:
+        application.extensions["deis.db"].dispose()
+
+
+def test_login_failures_of_a_username_across_workers_get_429_with_the_wait(strict, owner):
+    one, two = strict
+    assert [_login(c, "owner", "wrong password", f"10.0.0.{n}").status_code
+            for n, c in enumerate((one, two, one))] == [400, 400, 400]
+    refused = _login(two, "owner", address="10.0.0.9")  # the right password, from elsewhere
+    assert refused.status == "429 TOO MANY REQUESTS"
+    assert re.fullmatch(r"Too many failed logins for 'owner'; try again in (29\d|300) seconds\.",
+                        refused.get_json()["detail"])
+    assert _login(one, "admin", address="10.0.0.9").status_code == 200
+
+
+def test_login_failures_from_one_address_get_429_whatever_the_username(strict, owner):
+    one, two = strict
+    for username in ("a", "b", "owner"):
+        assert _login(one, username, "wrong password", "10.0.0.1").status_code == 400
+    assert _login(two, "admin", address="10.0.0.1").get_json()["detail"].startswith(
+        "Too many failed logins from 10.0.0.1; try again in")
+    assert _login(two, "owner", address="10.0.0.2").status_code == 200
+
+
+def test_login_success_clears_the_usernames_failures(strict, owner):
+    one, _ = strict
+    for _ in range(2):
+        assert _login(one, "owner", "wrong password", "10.0.0.1").status_code == 400
+    assert _login(one, "owner", address="10.0.0.2").status_code == 200
+    assert _login(one, "owner", "wrong password", "10.0.0.3").status_code == 400
+    assert _login(one, "owner", address="10.0.0.4").status_code == 200
+
+
+def test_login_takes_as_long_for_a_missing_user_as_for_a_wrong_password(client, admin, monkeypatch):
+    from argon2 import PasswordHasher
+
+    from controller import passwords
+
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher())  # production cost: the difference shows
+    register(client, "real")
+
+    def median_seconds(username):
+        times = []
+        for n in range(5):  # from several addresses: the throttle is not under test
+            started = time.perf_counter()
+            assert _login(client, username, "wrong password", f"10.1.{n}.1").status_code == 400
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    _login(client, "nobody", "wrong password", "10.2.0.1")  # the first check of a missing user makes the decoy
+    real, missing = median_seconds("real"), median_seconds("nobody")
+    assert 0.6 < missing / real < 1.6, (missing, real)
