@@ -13,36 +13,13 @@ may not be pullable again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+# Reference parsing lives with the image rules in deis.images; re-exported for this module's callers.
+from deis.images import ImageName as ImageName
+from deis.images import parse as parse
 
 #: Images kept per app unless configured otherwise.
 DEFAULT_KEEP = 5
-
-
-@dataclass(frozen=True)
-class ImageName:
-    """A parsed image reference: ``registry/repository:tag`` or ``…@digest``."""
-
-    registry: str
-    repository: str
-    tag: str = ""
-    digest: str = ""
-
-
-def parse(reference: str) -> ImageName:
-    """Split an image reference the way Docker does (``127.0.0.1:5000/app:v2``).
-
-    The first path component is a registry when it holds a ``.`` or ``:`` or is
-    ``localhost``; a tag is what follows the last ``:`` after the last ``/``.
-    """
-    name, _, digest = reference.partition("@")
-    registry, slash, rest = name.partition("/")
-    if not slash or not ("." in registry or ":" in registry or registry == "localhost"):
-        registry, rest = "", name
-    repository, colon, tag = rest.rpartition(":")
-    if not colon or "/" in tag:
-        repository, tag = rest, ""
-    return ImageName(registry, repository, tag, digest)
 
 
 def app_tag(reference: str, registry: str, app: str) -> str | None:

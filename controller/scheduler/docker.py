@@ -56,6 +56,12 @@ def _reason(exc: Exception) -> str:
     return getattr(exc, "explanation", None) or str(exc)
 
 
+def _status_class(exc: APIError) -> str:
+    """Return ``4xx``/``5xx`` for the engine's answer (``an error`` when it had no status)."""
+    code = getattr(exc, "status_code", None)
+    return f"HTTP {code // 100}xx" if isinstance(code, int) else "an error"
+
+
 def status_of(attrs: dict) -> Status:
     """Map ``docker inspect`` attributes to a v1 :class:`Status`."""
     state = attrs.get("State") or {}
@@ -135,8 +141,12 @@ class DockerScheduler(Scheduler):
                 self.client.images.pull(image)
         except SchedulerError as exc:
             if isinstance(exc.__cause__, NotFound | APIError):
-                raise ImageUnavailable(f"Image {image!r} is not on this host and could not be pulled: "
-                                       f"{_reason(exc.__cause__)}") from exc
+                # The engine's message may quote the registry's answer: whatever a tenant
+                # pointed the engine at must not come back to them, so only the status class does.
+                log.info("pulling %s failed: %s", image, _reason(exc.__cause__))
+                raise ImageUnavailable(f"Image {image!r} is not on this host and could not be pulled "
+                                       f"(the engine answered {_status_class(exc.__cause__)}); check its name "
+                                       "and that its registry is reachable") from exc
             raise
 
     def image_port(self, image: str) -> int | None:

@@ -12,7 +12,7 @@ from controller import summaries
 from controller.errors import BadRequest, FieldErrors, NotFound, required
 from controller.models import App, Build, Release, User
 from controller.scheduler import ImageUnavailable
-from controller.services import locks, releases
+from controller.services import locks, pulls, releases
 from controller.services.releasing import release_and_deploy
 from controller.services.runtime import Runtime
 from deis import naming
@@ -71,6 +71,7 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 def create(session: Session, runtime: Runtime, app: App, user: User, data: dict[str, Any]) -> tuple[Build, Release]:
     """Record a build of ``data["image"]`` and deploy it as the next release."""
     fields = _fields(data)
+    pulls.check(session, runtime, app, user, fields["image"])
     locks.hold(session, app)
     try:
         runtime.scheduler.ensure_image(fields["image"])

@@ -76,7 +76,7 @@ def release_images(session: Session, app: App) -> list[str | None]:
 
 def after_release(session: Session, runtime: Runtime, app: App) -> Pruned:
     """Delete ``app``'s images beyond its newest ``imageRetention``; log, never raise."""
-    etcd = _etcd_of(runtime)
+    etcd = etcd_of(runtime)
     try:
         address = registry_address(etcd)
         if address is None:
@@ -153,7 +153,7 @@ def _remove_image(client: docker.DockerClient, name: str) -> bool:
     return True
 
 
-def _etcd_of(runtime: Runtime) -> Etcd | None:
+def etcd_of(runtime: Runtime) -> Etcd | None:
     """The etcd the runtime routes through (``None`` when the controller runs without etcd)."""
     etcd = getattr(runtime.deployer.routes, "etcd", None)
     return etcd if isinstance(etcd, Etcd) else None

@@ -106,7 +106,7 @@ def test_apps_destroy_removes_its_containers(owner, app_id, base_image, docker_c
 
 
 def test_pull_of_an_unknown_image_is_refused(owner, app_id):
-    response = pull(owner, app_id, "127.0.0.1:9/no/such-image:v1")
+    response = pull(owner, app_id, "registry.invalid/no/such-image:v1")  # loopback ones are refused first
     assert response.status_code == 400
     assert "could not be pulled" in response.get_json()["detail"]
     assert len(releases(owner, app_id)) == 1
