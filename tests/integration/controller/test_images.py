@@ -221,3 +221,16 @@ def test_a_failed_pull_never_echoes_the_remote_answer(loopback_service):
     assert CANARY not in message
     assert message.startswith(f"Image '{loopback_service}/x:latest' is not on this host and could not be pulled "
                               "(the engine answered HTTP ")
+
+
+def test_deis_pull_of_another_apps_local_build_is_refused(mallory, mallorys_app, docker_client, base_image, app_id):
+    """Without a registry the builder leaves ``<app>:git-<sha8>`` on the engine: still the app's own."""
+    local = f"{app_id}:git-0000000c"
+    docker_client.images.get(base_image).tag(local)
+    try:
+        response = mallory.post(f"/v1/apps/{mallorys_app}/builds/", json={"image": local, "procfile": {"web": WEB}})
+    finally:
+        docker_client.images.remove(local)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["detail"] == (f"Image {local!r} is another app's build on this host; "
+                                             "an app may use only its own builds")
