@@ -23,6 +23,7 @@ from builder.output import Output
 from builder.repos import Repos
 from builder.tree import Tree
 from deis.errors import PermanentError
+from deis.images import platform_hosts
 from deis.settings import KeyReader
 
 
@@ -67,7 +68,7 @@ def run(push: Push, tools: Tools, out: Output) -> int:
     existed = _exists(tools.api, image)
     try:
         with tools.limits.deadline():
-            procfile, is_dockerfile = _build(push, tools, tree, image, config, out)
+            procfile, is_dockerfile = _build(push, tools, tree, image, config, registry, out)
         _publish(tools.api, image, registry, out)
         return _launch(push, tools.hooks, image, procfile, is_dockerfile, out)
     except BaseException:
@@ -85,7 +86,7 @@ def _record(push: Push, hooks: Hooks) -> None:
         raise PushDenied(f"ERROR: failed on rev {push.sha} - push denied: {exc}") from None
 
 
-def _build(push: Push, tools: Tools, tree: Tree, image: str, config: dict[str, str],
+def _build(push: Push, tools: Tools, tree: Tree, image: str, config: dict[str, str], registry: str | None,
            out: Output) -> tuple[dict[str, str], bool]:
     """Build ``image``; return its process types and whether it came from a Dockerfile."""
     text = tree.text("Dockerfile")
@@ -93,9 +94,11 @@ def _build(push: Push, tools: Tools, tree: Tree, image: str, config: dict[str, s
         cache = tools.repos.cache(push.app)
         return buildpack.build(tools.api, tree, image, config, cache, tools.stack_image, out, tools.limits), False
     procfile = _repo_procfile(tree)
+    args = dockerfile.build_args(text, config)
+    dockerfile.check_bases(text, args, push.app, registry, platform_hosts(tools.etcd))
     out.step(f"{push.app} uses Dockerfile")
     out.step("Building Docker image")
-    dockerfile.build(tools.api, tree, image, dockerfile.build_args(text, config), out, tools.limits)
+    dockerfile.build(tools.api, tree, image, args, out, tools.limits)
     return procfile, True
 
 

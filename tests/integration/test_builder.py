@@ -479,3 +479,39 @@ def test_git_push_over_max_push_size_is_refused_before_building(builder, alice, 
     assert "Building Docker image" not in pushed.stderr
     assert remote_head(builder, app_name) is None
     assert docker_client.images.list(name=app_name) == []
+
+
+# git push: a Dockerfile may not build from another app's registry image, or from this machine
+@pytest.fixture
+def other_apps_image(registry, docker_client, base_image):
+    """An image of another app (``victim``) in the platform registry."""
+    name = f"{registry}/victim-{uuid.uuid4().hex[:6]}:git-0000000a"
+    docker_client.images.get(base_image).tag(name)
+    try:
+        for line in docker_client.images.push(name.rsplit(":", 1)[0], tag="git-0000000a", stream=True, decode=True):
+            assert "error" not in line, line
+        yield name
+    finally:
+        docker_client.images.remove(name, force=True)
+
+
+@pytest.mark.parametrize("dockerfile", [
+    "FROM {image}\nCMD exec httpd -f -p $PORT -h /tmp\n",
+    "FROM {base} AS one\nCOPY --from={image} /bin/busybox /x\nCMD exec httpd -f -p $PORT -h /tmp\n",
+    "ARG BASE\nFROM $BASE\nCMD exec httpd -f -p $PORT -h /tmp\n",
+    "FROM localhost:{port}/{repository}\nCMD exec httpd -f -p $PORT -h /tmp\n",
+])
+def test_git_push_dockerfile_from_another_apps_registry_image_is_refused(builder, registry, alice, app_name,
+                                                                        base_image, other_apps_image, tmp_path,
+                                                                        docker_client, dockerfile):
+    key = with_key(alice, tmp_path)
+    assert alice("create", app_name, "--no-remote").exit_code == 0
+    assert alice("config:set", f"BASE={other_apps_image}", "-a", app_name).exit_code == 0
+    repository = other_apps_image.split("/", 1)[1]
+    text = dockerfile.format(image=other_apps_image, base=base_image, port=registry.rpartition(":")[2],
+                             repository=repository)
+    pushed = git_push(make_repo(tmp_path / "src", {"Dockerfile": text}), key, builder.port, app_name)
+    assert pushed.returncode != 0
+    assert "Dockerfile refused: Image " in pushed.stderr, pushed.stderr
+    assert "Building Docker image" not in pushed.stderr
+    assert remote_head(builder, app_name) is None
