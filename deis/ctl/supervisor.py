@@ -77,7 +77,9 @@ def render_program(name: str, program: Program, paths: Paths, environ: dict[str,
     return _TEMPLATES.get_template("program.conf.j2").render(
         name=name,
         command=_escape(shlex.join(program.argv)),
-        directory=str(paths.data(name)),
+        # The data root, never the component's own folder: a component whose
+        # folder was lost (a database disk) must still start, and recreate it.
+        directory=str(paths.root),
         program=program,
         log=str(paths.log(name)),
         environment=environment,

@@ -26,6 +26,11 @@ def test_program_section_restarts_with_backoff_and_logs_to_its_journal():
     assert section["stopasgroup"] == "true"
 
 
+def test_programs_start_in_the_data_root_so_a_lost_component_folder_does_not_stop_them():
+    section = parse(render_program("database", Program(["deis-database"]), PATHS, {}))["program:database"]
+    assert section["directory"] == "/data"
+
+
 def test_program_environment_passes_deis_settings_and_escapes_percent():
     environ = {"DEIS_ETCD": "http://127.0.0.1:2379", "SECRET_TOKEN": "nope", "DEIS_X": "50%"}
     text = render_program("redis", Program(["redis-server", "--x", "a%b"]), PATHS, environ)
