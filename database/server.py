@@ -138,12 +138,14 @@ def run() -> int:
     cluster = dataclasses.replace(cluster, options=options + (target.options() if target else ()))
     environ = archiving.archiver_environment(url)
     process = cluster.start(environ, timeout=RESTORE_TIMEOUT if how == "restored" else postgres.START_TIMEOUT)
+    archiving.wake_checkpointer(cluster)
     if how == "restored":
         restore.recovery_finished(cluster)
         until = f" up to {target.describe()}" if target else ""
         log.warning("database restored from %s and WAL replayed%s in %.1f s", url, until, time.monotonic() - started)
     maintenance = Maintenance(cluster, url, etcd, settings.get("backupInterval"), settings.get("backupsToRetain"),
-                              environ).start(backup_now=how != "existing" or not has_backups(url))
+                              environ, settings.get("archiveTimeout"))
+    maintenance.start(backup_now=how != "existing" or not has_backups(url))
     try:
         password = password_of(settings, etcd)
         cluster.bootstrap(settings.get("user"), password, settings.get("name"))

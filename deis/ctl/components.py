@@ -139,6 +139,8 @@ def archive_report(status: dict) -> str:
     """Summarise WAL archiving for ``deisctl status`` (pure)."""
     waiting, failed = status.get("waiting", 0), status.get("failed", 0)
     text = f"WAL archived {status.get('archived', 0)}, waiting {waiting}"
+    if "unarchivedAge" in status:
+        text += f", oldest unarchived write {status['unarchivedAge']:.0f} s ago"
     return text + (f", failed attempts {failed} (is the store reachable?)" if failed else "")
 
 

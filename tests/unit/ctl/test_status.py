@@ -31,3 +31,11 @@ def test_archive_report_says_what_waits_and_hints_at_the_store():
     assert archive_report({"archived": 12, "waiting": 7, "failed": 3}) == (
         "WAL archived 12, waiting 7, failed attempts 3 (is the store reachable?)"
     )
+
+
+def test_archive_report_shows_the_age_of_the_oldest_unarchived_write():
+    from deis.ctl.components import archive_report
+
+    assert archive_report({"archived": 3, "waiting": 1, "failed": 0, "unarchivedAge": 41.6}) == (
+        "WAL archived 3, waiting 1, oldest unarchived write 42 s ago"
+    )

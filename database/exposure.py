@@ -1,0 +1,76 @@
+"""How long written WAL has waited to reach the store: the database's loss window, watched.
+
+The README promises that a commit is in the store at most ``archiveTimeout``
+(plus the upload) after it is made. PostgreSQL's ``archive_timeout`` is the
+mechanism, but it can be defeated: on a start from a clean shutdown its
+checkpointer computes its first sleep while the server still counts as
+recovering, ignores ``archive_timeout`` and sleeps a whole
+``checkpoint_timeout`` (5 min) — the hole of the database issue. So the
+promise is watched, not assumed: every tick the maintenance thread notes, for
+each WAL segment not yet archived, when it first saw WAL written into it;
+the oldest such moment is the exposure that ``deisctl status`` shows, and if
+the segment being written has held WAL for longer than ``archiveTimeout`` plus
+a grace, the watcher switches it (``pg_switch_wal()``) itself.
+
+Segment arithmetic is PostgreSQL's: the file ``TTTTTTTTXXXXXXXXYYYYYYYY``
+holds the LSNs from ``X * 2**32 + Y * segment_size``. Pure, except
+:meth:`ExposureWatch.tick`'s caller, which reads the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Seconds past ``archiveTimeout`` before the watcher switches the segment itself.
+GRACE = 5.0
+
+
+def parse_lsn(text: str) -> int:
+    """Return the LSN ``'0/3000060'`` as a number."""
+    high, _, low = text.partition("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def segment_start(name: str, segment_size: int) -> int:
+    """Return the first LSN of WAL segment file ``name`` (24 hex digits)."""
+    log, seg = int(name[8:16], 16), int(name[16:24], 16)
+    return (log << 32) + seg * segment_size
+
+
+def start_of_segment_holding(lsn: int, segment_size: int) -> int:
+    """Return the first LSN of the segment ``lsn`` falls in."""
+    return lsn - lsn % segment_size
+
+
+@dataclass
+class ExposureWatch:
+    """First-seen times of the WAL segments that hold unarchived WAL (one per cluster)."""
+
+    segment_size: int
+    first_seen: dict[int, float] = field(default_factory=dict)
+
+    def tick(self, now: float, insert_lsn: int, waiting: list[str]) -> float:
+        """Record what is unarchived now; return the age in seconds of the oldest unarchived write.
+
+        ``insert_lsn`` is where the server writes next, ``waiting`` the
+        segment files PostgreSQL has finished but not yet archived (its
+        ``.ready`` files). WAL before the oldest of those, or before the
+        current segment when none waits, is archived.
+        """
+        current = start_of_segment_holding(insert_lsn, self.segment_size)
+        pending = {segment_start(name, self.segment_size) for name in waiting}
+        if insert_lsn > current:
+            pending.add(current)  # the segment being written holds WAL (not just its boundary)
+        self.first_seen = {start: self.first_seen.get(start, now) for start in pending}
+        return now - min(self.first_seen.values()) if self.first_seen else 0.0
+
+    def overdue(self, now: float, insert_lsn: int, waiting: list[str], archive_timeout: float) -> bool:
+        """True when only the segment being written is unarchived and it is past ``archive_timeout``.
+
+        Switching it then closes the window; when finished segments are still
+        waiting, the store is the problem and a switch would not help.
+        """
+        current = start_of_segment_holding(insert_lsn, self.segment_size)
+        if waiting or current not in self.first_seen:
+            return False
+        return now - self.first_seen[current] > archive_timeout + GRACE
