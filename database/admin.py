@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from database import archiving, maintenance, restore
+from database import archiving, maintenance, restore, timelines
 from database import backup as backups
 from database.server import cluster_of, store_url_of
 from database.settings import SETTINGS
@@ -47,6 +47,14 @@ class Database:
         store = open_store(self.store_url)
         try:
             return backups.backups(store)
+        finally:
+            store.close()
+
+    def restorable(self) -> list[backups.Backup]:
+        """Return the backups that can be replayed onto the newest timeline (see :mod:`database.timelines`)."""
+        store = open_store(self.store_url)
+        try:
+            return timelines.restorable(store, backups.backups(store))
         finally:
             store.close()
 

@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 from database import backup as backups
-from database import prefetch
+from database import prefetch, timelines
 from database.postgres import Cluster
 from deis import keys
 from store import StoreError, StoreUnavailable
@@ -139,7 +139,7 @@ def prepare(cluster: Cluster, store, etcd) -> str:
         _adopt(cluster, etcd)
         return "restored" if recovering(cluster) else "existing"
     try:
-        found = backups.backups(store)
+        found = timelines.restorable(store, backups.backups(store))
     except StoreError as exc:
         raise StoreUnavailable(f"the store does not answer ({exc}); an empty database folder is not "
                                "initialized while backups may exist — start again once the store is up") from exc

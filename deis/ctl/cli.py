@@ -352,7 +352,7 @@ def database_restore(platform: Platform, name: str | None, to_time: str | None, 
     db = _database(platform)
     from database.admin import choose
 
-    backup = _run(choose, _store_call(db.backups), name, target)
+    backup = _run(choose, _store_call(db.restorable), name, target)
     until = f" up to {target.describe()}" if target else " and every commit archived after it"
     click.echo(f"Restoring base backup {backup.name} ({backup.size / 1e6:.1f} MB){until}.")
     click.echo(f"The current data in {db.cluster.data} is moved aside, not deleted.")
