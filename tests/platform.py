@@ -48,8 +48,14 @@ class Deisctl:
     def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([DEISCTL, *args], env=self.environ, capture_output=True, text=True, timeout=180)
         if check and result.returncode != 0:
-            raise AssertionError(f"deisctl {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(f"deisctl {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}\n"
+                                 f"{self.journal_tails()}")
         return result
+
+    def journal_tails(self, lines: int = 25) -> str:
+        """Return the last ``lines`` of every component's journal (for failure messages)."""
+        return "\n".join(f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+                         for path in sorted((self.root / "logs").glob("*.log")) if path.name != "etcd.log")
 
     def status(self) -> dict[str, list[str]]:
         lines = self("status").stdout.splitlines()[1:]

@@ -7,53 +7,26 @@ exactly (PostgreSQL's own PITR tests check row counts per target the same way).
 
 from __future__ import annotations
 
-import psycopg2
 import pytest
 
-from database import backup as backups
-from database.postgres import Cluster
-from deis import keys
 from store import open_store
-from tests.platform import Deisctl, isolated_platform
+from tests.databases import ArchiveWatch, insert, numbers, stored_backups, superuser
+from tests.platform import isolated_platform
 from tests.services import wait_until
 
 COMPONENTS = ("etcd", "database")
+ARCHIVE_TIMEOUT = 5
 
 
 @pytest.fixture
 def deisctl():
-    with isolated_platform("deis-ctl-db-", DEIS_DATABASE_ARCHIVETIMEOUT="5") as ctl:
+    """The platform's etcd and database under deisctl, its loss window watched throughout the test."""
+    with isolated_platform("deis-ctl-db-", DEIS_DATABASE_ARCHIVETIMEOUT=str(ARCHIVE_TIMEOUT)) as ctl:
         ctl("install", *COMPONENTS)
         ctl("start", *COMPONENTS)
-        yield ctl
-
-
-def connect(ctl: Deisctl):
-    password = ctl.etcd.get(keys.component("database", "password"))
-    conn = psycopg2.connect(host="127.0.0.1", port=ctl.environ["DEIS_DATABASE_PORT"], user="deis",
-                            password=password, dbname="deis", connect_timeout=5)
-    conn.autocommit = True
-    return conn
-
-
-def insert(ctl: Deisctl, first: int, last: int) -> None:
-    with connect(ctl) as conn, conn.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS numbers (n integer PRIMARY KEY)")
-        cursor.execute("INSERT INTO numbers SELECT generate_series(%s, %s)", (first, last))
-
-
-def numbers(ctl: Deisctl) -> list[int]:
-    with connect(ctl) as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT n FROM numbers ORDER BY n")
-        return [row[0] for row in cursor.fetchall()]
-
-
-def superuser(ctl: Deisctl, sql: str) -> str:
-    return Cluster(ctl.root / "database", port=int(ctl.environ["DEIS_DATABASE_PORT"])).query(sql)
-
-
-def stored_backups(ctl: Deisctl) -> list[backups.Backup]:
-    return backups.backups(open_store(f"file://{ctl.root / 'store'}"))
+        with ArchiveWatch(ctl, ARCHIVE_TIMEOUT) as watch:
+            yield ctl
+        watch.assert_no_hole()
 
 
 def test_backups_lists_take_one_and_restore_to_a_named_point(deisctl):

@@ -1,0 +1,138 @@
+"""The platform database as tests see it: rows to count, and a watch on its loss window.
+
+:class:`ArchiveWatch` is the suite's independent check of the README's promise
+that a commit reaches the store at most ``archiveTimeout`` after it is made.
+It does not trust PostgreSQL's counters or the platform's own watch
+(:mod:`database.exposure`): once a second it notes where the server is writing
+(``pg_current_wal_insert_lsn()`` and the segment file holding it) and, once
+that moment is ``archiveTimeout`` + ``margin`` old, it looks in the store for
+the segment's object. A segment not there by then is a hole in the promise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg2
+
+from database import backup as backups
+from database import wal
+from database.postgres import Cluster, PostgresError
+from deis import keys
+from store import open_store
+
+
+def connect(ctl):
+    """Return an autocommit connection to the controller's database of the platform ``ctl`` runs."""
+    password = ctl.etcd.get(keys.component("database", "password"))
+    conn = psycopg2.connect(host="127.0.0.1", port=ctl.environ["DEIS_DATABASE_PORT"], user="deis",
+                            password=password, dbname="deis", connect_timeout=5)
+    conn.autocommit = True
+    return conn
+
+
+def insert(ctl, first: int, last: int) -> None:
+    """Commit the rows ``first``..``last`` of table ``numbers``."""
+    with connect(ctl) as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS numbers (n integer PRIMARY KEY)")
+        cursor.execute("INSERT INTO numbers SELECT generate_series(%s, %s)", (first, last))
+
+
+def numbers(ctl) -> list[int]:
+    """Return the rows of table ``numbers``, in order."""
+    with connect(ctl) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT n FROM numbers ORDER BY n")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def stored_backups(ctl) -> list[backups.Backup]:
+    """Return the base backups in the platform's (file) store."""
+    store = open_store(f"file://{ctl.root / 'store'}")
+    try:
+        return backups.backups(store)
+    finally:
+        store.close()
+
+
+def cluster(ctl) -> Cluster:
+    """Return the platform's PostgreSQL cluster (for superuser queries)."""
+    return Cluster(ctl.root / "database", port=int(ctl.environ["DEIS_DATABASE_PORT"]))
+
+
+def superuser(ctl, sql: str) -> str:
+    """Run ``sql`` as the cluster's superuser; return its output."""
+    return cluster(ctl).query(sql)
+
+
+class ArchiveWatch:
+    """Fails a test when written WAL is not in the store ``archive_timeout`` + ``margin`` after it was written."""
+
+    def __init__(self, ctl, archive_timeout: float, margin: float = 10.0):
+        self.ctl, self.deadline = ctl, archive_timeout + margin
+        self.samples: list[tuple[float, str]] = []  # (when written, segment file holding it)
+        self.holes: list[str] = []
+        self.checked = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="archive-watch", daemon=True)
+
+    def __enter__(self) -> ArchiveWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Stop sampling, then give the youngest sample its full deadline and check it too."""
+        self._stop.set()
+        self._thread.join(10)
+        with self._lock:
+            youngest = max((at for at, _ in self.samples), default=None)
+        if youngest is not None:
+            time.sleep(max(youngest + self.deadline - time.monotonic(), 0))
+            self._check_due()
+
+    def lost_disk(self) -> None:
+        """Forget WAL too young to have been archived: the test is about to destroy it on purpose."""
+        with self._lock:
+            now = time.monotonic()
+            self.samples = [(at, name) for at, name in self.samples if now - at >= self.deadline]
+
+    def assert_no_hole(self) -> None:
+        """Fail if any segment missed its deadline; print how much was checked."""
+        print(f"\narchive watch: {self.checked} written positions checked against the store, "
+              f"{len(self.holes)} late")
+        assert not self.holes, "WAL not archived within archiveTimeout + margin:\n" + "\n".join(self.holes)
+
+    def _run(self) -> None:
+        last = None
+        while not self._stop.wait(1.0):
+            position = self._position()
+            if position and position != last:
+                with self._lock:
+                    self.samples.append((time.monotonic(), position[1]))
+                last = position
+            self._check_due()
+
+    def _position(self) -> tuple[str, str] | None:
+        try:
+            lsn, name, offset = superuser(self.ctl, "SELECT l, f, o FROM pg_current_wal_insert_lsn() l, "
+                                          "pg_walfile_name_offset(l) AS x(f, o)").split("|")
+        except (PostgresError, OSError, ValueError):
+            return None  # stopped, restoring, or its disk was just taken away
+        return None if offset == "0" else (lsn, name)  # a bare segment boundary holds nothing
+
+    def _check_due(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            due = [(at, name) for at, name in self.samples if now - at >= self.deadline]
+            self.samples = [(at, name) for at, name in self.samples if now - at < self.deadline]
+        if not due:
+            return
+        store = open_store(f"file://{self.ctl.root / 'store'}")
+        try:
+            for at, name in due:
+                self.checked += 1
+                if not store.exists(wal.key_of(name)):
+                    self.holes.append(f"{name}: written {now - at:.0f} s ago, not in the store")
+        finally:
+            store.close()
