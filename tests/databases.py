@@ -68,14 +68,19 @@ def superuser(ctl, sql: str) -> str:
 class ArchiveWatch:
     """Fails a test when written WAL is not in the store ``archive_timeout`` + ``margin`` after it was written."""
 
-    def __init__(self, ctl, archive_timeout: float, margin: float = 10.0):
-        self.ctl, self.deadline = ctl, archive_timeout + margin
+    def __init__(self, cluster: Cluster, store_url: str, archive_timeout: float, margin: float = 10.0):
+        self.cluster, self.store_url, self.deadline = cluster, store_url, archive_timeout + margin
         self.samples: list[tuple[float, str]] = []  # (when written, segment file holding it)
         self.holes: list[str] = []
         self.checked = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="archive-watch", daemon=True)
+
+    @classmethod
+    def of(cls, ctl, archive_timeout: float, margin: float = 10.0) -> ArchiveWatch:
+        """Watch the database of the platform ``ctl`` runs, archiving to its file store."""
+        return cls(cluster(ctl), f"file://{ctl.root / 'store'}", archive_timeout, margin)
 
     def __enter__(self) -> ArchiveWatch:
         self._thread.start()
@@ -115,7 +120,7 @@ class ArchiveWatch:
 
     def _position(self) -> tuple[str, str] | None:
         try:
-            lsn, name, offset = superuser(self.ctl, "SELECT l, f, o FROM pg_current_wal_insert_lsn() l, "
+            lsn, name, offset = self.cluster.query("SELECT l, f, o FROM pg_current_wal_insert_lsn() l, "
                                           "pg_walfile_name_offset(l) AS x(f, o)").split("|")
         except (PostgresError, OSError, ValueError):
             return None  # stopped, restoring, or its disk was just taken away
@@ -128,7 +133,7 @@ class ArchiveWatch:
             self.samples = [(at, name) for at, name in self.samples if now - at < self.deadline]
         if not due:
             return
-        store = open_store(f"file://{self.ctl.root / 'store'}")
+        store = open_store(self.store_url)
         try:
             for at, name in due:
                 self.checked += 1

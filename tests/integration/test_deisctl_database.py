@@ -24,7 +24,7 @@ def deisctl():
     with isolated_platform("deis-ctl-db-", DEIS_DATABASE_ARCHIVETIMEOUT=str(ARCHIVE_TIMEOUT)) as ctl:
         ctl("install", *COMPONENTS)
         ctl("start", *COMPONENTS)
-        with ArchiveWatch(ctl, ARCHIVE_TIMEOUT) as watch:
+        with ArchiveWatch.of(ctl, ARCHIVE_TIMEOUT) as watch:
             yield ctl
         watch.assert_no_hole()
 
