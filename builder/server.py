@@ -22,7 +22,7 @@ from builder.hooks import Hooks, controller_url
 from builder.repos import Repos
 from builder.session import Session
 from builder.settings import SETTINGS
-from builder.ssh import SSHPolicy
+from builder.ssh import SSHPolicy, harden
 from deis.errors import DeisError
 from deis.etcd import Etcd, Lease, announce
 
@@ -40,7 +40,7 @@ GOODBYE_TIMEOUT = 5.0
 class Config:
     """What the server needs, resolved from :mod:`builder.settings`."""
 
-    bind: str = "0.0.0.0"
+    bind: str = "127.0.0.1"
     port: int = 2223
     host: str = "127.0.0.1"
     data_dir: str = "/var/lib/deis/builder"
@@ -117,6 +117,7 @@ class Builder:
         transport.handshake_timeout = HANDSHAKE_TIMEOUT
         transport.auth_timeout = AUTH_TIMEOUT
         transport.add_server_key(self.host_key)
+        harden(transport)
         try:
             self._session(transport, address)
         finally:

@@ -6,6 +6,12 @@ forwarding, agent forwarding, ``env``, ``pty`` and subsystems (``sftp``). A
 shell or exec request is accepted only so the session can answer it with a
 one-line reason and an exit status (see :mod:`builder.session`); nothing is
 run and nothing is written before the command is parsed and allowed.
+
+The algorithms offered are chosen here too (:func:`harden`): paramiko's
+defaults still include CBC ciphers, MD5/SHA-1 MACs and NIST-curve key
+exchange, which ``ssh-audit`` fails. Strict key exchange
+(``kex-strict-s-v00@openssh.com``, the Terrapin fix) is paramiko's default
+since 3.4 and stays on.
 """
 
 from __future__ import annotations
@@ -21,6 +27,21 @@ log = logging.getLogger(__name__)
 
 #: What ``exec_request`` records for a shell request (no command at all).
 SHELL = None
+
+#: The only algorithms the builder offers, best first; those this paramiko lacks are left out.
+#: OpenSSH has had all of them since 6.5 (2014), so every git client can connect.
+KEX = ("mlkem768x25519-sha256", "curve25519-sha256@libssh.org", "diffie-hellman-group16-sha512")
+CIPHERS = ("aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr")
+#: Encrypt-then-MAC only (the GCM ciphers carry their own).
+MACS = ("hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com")
+
+
+def harden(transport: paramiko.Transport) -> None:
+    """Restrict ``transport`` to :data:`KEX`, :data:`CIPHERS` and :data:`MACS`."""
+    options = transport.get_security_options()
+    options.kex = [name for name in KEX if name in transport.preferred_kex]
+    options.ciphers = [name for name in CIPHERS if name in transport.preferred_ciphers]
+    options.digests = [name for name in MACS if name in transport.preferred_macs]
 
 
 class SSHPolicy(paramiko.ServerInterface):
