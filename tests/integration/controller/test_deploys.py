@@ -359,22 +359,7 @@ def test_pull_without_procfile_runs_the_image_cmd_on_its_exposed_port(owner, app
     assert owner.get(f"/v1/apps/{app_id}/").get_json()["structure"] == {"cmd": 1}
 
 
-# Who may call these endpoints (T13, for this slice)
-
-ENDPOINTS = [("get", "config/"), ("post", "config/"), ("get", "builds/"), ("post", "builds/"),
-             ("get", "releases/"), ("get", "releases/v1/"), ("post", "releases/rollback/"),
-             ("get", "containers/"), ("get", "containers/web/"), ("get", "containers/web/1/"),
-             ("post", "containers/restart/"), ("post", "scale/"), ("post", "run/")]
-
-
-@pytest.mark.parametrize("method, path", ENDPOINTS)
-def test_strangers_get_403_anonymous_401_and_unknown_apps_404(client, owner, app_id, method, path):
-    stranger = register(client, "stranger")
-    call = getattr(stranger, method)
-    assert call(f"/v1/apps/{app_id}/{path}").status_code == 403
-    assert call(f"/v1/apps/no-such-app/{path}").status_code == 404
-    assert getattr(client, method)(f"/v1/apps/{app_id}/{path}").status_code == 401
-
+# Collaborators (who may call what is the matrix of test_authz_matrix.py)
 
 def test_collaborators_may_change_config(client, owner, app_id):
     collaborator = register(client, "collab")
