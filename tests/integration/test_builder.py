@@ -10,156 +10,30 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import threading
 import time
 import uuid
-from pathlib import Path
 
 import docker
 import pytest
 import requests
 
 from deis import keys
-from tests.services import SCRIPTS, free_port, wait_until
+from tests.integration.builder_conftest import (
+    CANARY,
+    DOCKERFILE,
+    BuilderProcess,
+    git_push,
+    linked_repo,
+    make_repo,
+    releases,
+    remote_head,
+    ssh,
+    ssh_key,
+    with_key,
+)
+from tests.services import free_port, wait_until
 
-pytest_plugins = ["tests.integration.cli_conftest"]
-
-BUILDER_KEY = "test-builder-key-" + uuid.uuid4().hex
-#: A Dockerfile app on the local busybox image: answers its release on $PORT.
-DOCKERFILE = """FROM {base}
-ARG GREETING
-RUN echo "building with ${{GREETING:-nothing}}"
-CMD echo "$DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp
-"""
-
-
-class BuilderProcess:
-    """``deis-builder`` on a free port with its data under ``data_dir``."""
-
-    def __init__(self, etcd_endpoint: str, data_dir: Path):
-        self.port = free_port()
-        self.data_dir = data_dir
-        self.environ = dict(os.environ, DEIS_ETCD=etcd_endpoint, DEIS_BUILDER_PORT=str(self.port),
-                            DEIS_BUILDER_BIND="127.0.0.1", DEIS_BUILDER_DATADIR=str(data_dir))
-        self.log = data_dir.parent / "builder.log"
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen([str(SCRIPTS / "deis-builder")], env=self.environ,
-                                        stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
-        wait_until(self._listening, 20, what="deis-builder listening")
-
-    def _listening(self) -> bool:
-        assert self.process.poll() is None, self.log.read_text()
-        result = subprocess.run(["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{self.port}"], capture_output=True)
-        return result.returncode == 0
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def builder_process(etcd_endpoint, tmp_path_factory):
-    """A builder process for the module."""
-    builder = BuilderProcess(etcd_endpoint, tmp_path_factory.mktemp("builder") / "data")
-    yield builder
-    builder.stop()
-
-
-@pytest.fixture
-def builder(builder_process, etcd, controller):
-    """The builder, with the controller and its builder key announced in this test's etcd."""
-    host, port = controller.url.removeprefix("http://").split(":")
-    etcd.put(keys.host("controller"), host)
-    etcd.put(keys.port("controller"), port)
-    etcd.put(keys.component("controller", "builderKey"), BUILDER_KEY)
-    return builder_process
-
-
-@pytest.fixture
-def app_name(docker_client):
-    """A unique app id; its containers and images are removed after the test."""
-    name = f"bt-{uuid.uuid4().hex[:8]}"
-    yield name
-    for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={name}"}):
-        container.remove(force=True)
-    # The low-level list: images.list() fetches each image again and races the
-    # controller's own image hygiene removing old release images meanwhile.
-    for image in docker_client.api.images():
-        for tag in image.get("RepoTags") or []:
-            if tag.startswith(f"{name}:") or f"/{name}:" in tag:
-                with contextlib.suppress(docker.errors.ImageNotFound):
-                    docker_client.images.remove(tag, force=True)
-
-
-def ssh_key(folder: Path, name: str = "id_ed25519") -> Path:
-    """Create an ed25519 key pair in ``folder``; return the private key's path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
-    return path
-
-
-def with_key(person, tmp_path: Path) -> Path:
-    """Give ``person`` an SSH key registered with the controller; return the private key."""
-    key = ssh_key(tmp_path / f"ssh-{person.username}")
-    result = person("keys:add", str(key.with_suffix(".pub")))
-    assert result.exit_code == 0, result.output
-    return key
-
-
-def ssh_env(key: Path) -> dict[str, str]:
-    """The environment making git and ssh use ``key`` and trust the builder's host key."""
-    command = (f"ssh -i {key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no "
-               "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes")
-    return dict(os.environ, GIT_SSH_COMMAND=command, GIT_TERMINAL_PROMPT="0")
-
-
-def make_repo(folder: Path, files: dict[str, str]) -> Path:
-    """Create a git repository with ``files`` committed on ``master``."""
-    folder.mkdir(parents=True)
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-        (folder / name).chmod(0o755 if name.startswith("bin/") else 0o644)
-    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com"]
-    subprocess.run(["git", "init", "-q", "-b", "master"], cwd=folder, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "app"], cwd=folder, check=True)
-    return folder
-
-
-def git_push(repo: Path, key: Path, port: int, app: str) -> subprocess.CompletedProcess:
-    """``git push ssh://git@127.0.0.1:<port>/<app>.git master``; the output is in ``.stderr``."""
-    url = f"ssh://git@127.0.0.1:{port}/{app}.git"
-    return subprocess.run(["git", "push", url, "master"], cwd=repo, env=ssh_env(key),
-                          capture_output=True, text=True, timeout=300)
-
-
-def ssh(key: Path, port: int, *command: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    """Run ``ssh git@127.0.0.1 <command>`` against the builder."""
-    argv = ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
-            "-p", str(port), *extra, "git@127.0.0.1", *command]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-
-
-def remote_head(builder, app: str) -> str | None:
-    """Return where ``master`` points in the builder's repository of ``app``."""
-    result = subprocess.run(["git", "rev-parse", "--verify", "-q", "refs/heads/master"],
-                            cwd=builder.data_dir / "repos" / f"{app}.git", capture_output=True, text=True)
-    return result.stdout.strip() or None
-
-
-def on_disk(builder) -> set[str]:
-    """Return every path under the builder's data directory."""
-    return {str(path) for path in builder.data_dir.rglob("*")}
-
-
-def releases(person, app: str) -> list[str]:
-    result = person("releases", "-a", app)
-    assert result.exit_code == 0, result.output
-    return [line for line in result.stdout.splitlines() if line.startswith("v")]
-
+pytest_plugins = ["tests.integration.cli_conftest", "tests.integration.builder_conftest"]
 
 @pytest.fixture
 def dockerfile_app(alice, app_name, base_image, tmp_path):
@@ -240,62 +114,11 @@ def test_git_push_to_an_app_that_does_not_exist_is_refused(builder, alice, tmp_p
     assert not (builder.data_dir / "repos" / "no-such-app.git").exists()
 
 
-# concurrency
-def test_a_second_concurrent_push_to_the_same_app_is_rejected(builder, alice, app_name, base_image, tmp_path):
-    key = with_key(alice, tmp_path)
-    assert alice("create", app_name, "--no-remote").exit_code == 0
-    slow = make_repo(tmp_path / "slow", {"Dockerfile": f"FROM {base_image}\nRUN sleep 6\nCMD httpd -f -p $PORT\n"})
-    other = make_repo(tmp_path / "other", {"Dockerfile": f"FROM {base_image}\nCMD httpd -f -p $PORT\n"})
-    first: dict = {}
-    thread = threading.Thread(target=lambda: first.update(result=git_push(slow, key, builder.port, app_name)))
-    thread.start()
-    wait_until(lambda: (builder.data_dir / "repos" / f"{app_name}.git" / "HEAD").exists(), 20, what="first push")
-    time.sleep(1)
-    second = git_push(other, key, builder.port, app_name)
-    thread.join(300)
-    assert second.returncode != 0
-    assert "Another git push is ongoing" in second.stderr
-    assert first["result"].returncode == 0, first["result"].stderr
-
-
-# abuse: nothing runs, nothing is written
-@pytest.mark.parametrize("command", [
-    "git-receive-pack '../x.git'", "git-receive-pack 'a;b.git'", "git-receive-pack '$(id).git'",
-    "git-receive-pack '`id`.git'", "git-receive-pack 'a/b.git'", "git-receive-pack 'x.git'; touch /tmp/pwn",
-    "git-upload-archive 'x.git'", "sh -c id", "ls", "git-receive-pack 'Ab.git'",
-])
-def test_ssh_commands_other_than_git_are_refused(builder, alice, tmp_path, command):
-    key = with_key(alice, tmp_path)
-    before = on_disk(builder)
-    result = ssh(key, builder.port, command)
-    assert result.returncode == 1, result
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert "not" in result.stderr
-    assert on_disk(builder) == before
-    assert not Path("/tmp/pwn").exists()
-
-
-def test_ssh_shell_and_pty_are_refused(builder, alice, tmp_path):
-    key = with_key(alice, tmp_path)
-    shell = ssh(key, builder.port)
-    assert shell.returncode == 1
-    assert "Shell access is not available" in shell.stderr
-    terminal = ssh(key, builder.port, extra=("-tt",))
-    assert terminal.returncode != 0
-    assert "PTY allocation request failed" in terminal.stderr
-
-
+# ssh: ping (the abuse cases are in test_builder_abuse.py)
 def test_ssh_ping_answers_pong(builder, alice, tmp_path):
     key = with_key(alice, tmp_path)
     result = ssh(key, builder.port, "ping")
     assert (result.returncode, result.stdout) == (0, "pong\n")
-
-
-def test_ssh_port_forwarding_is_refused(builder, alice, tmp_path):
-    key = with_key(alice, tmp_path)
-    forward = ("-o", "ExitOnForwardFailure=yes", "-R", f"{free_port()}:127.0.0.1:22")
-    result = ssh(key, builder.port, "ping", extra=forward)
-    assert result.returncode == 255, result
 
 
 def host_key(port: int) -> str:
@@ -375,7 +198,6 @@ def test_git_push_with_binary_files_and_non_utf8_names_and_messages_builds(build
 
 
 # git push: files of the pushed tree are never read through a link
-CANARY = "CANARY-host-file-5b1e: not for tenants"
 
 
 @pytest.fixture
@@ -385,20 +207,6 @@ def host_secret(tmp_path):
     path.parent.mkdir()
     path.write_text(CANARY + "\n")
     return path
-
-
-def linked_repo(folder: Path, files: dict[str, str], links: dict[str, Path]) -> Path:
-    """A repository with ``files`` and the symbolic links ``links`` (name → target) committed."""
-    folder.mkdir(parents=True)
-    for name, target in links.items():
-        (folder / name).symlink_to(target)
-    for name, text in files.items():
-        (folder / name).write_text(text)
-    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com"]
-    subprocess.run(["git", "init", "-q", "-b", "master"], cwd=folder, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "app"], cwd=folder, check=True)
-    return folder
 
 
 def test_git_push_dockerfile_app_with_a_linked_procfile_is_refused(builder, alice, app_name, base_image,

@@ -15,16 +15,11 @@ import time
 import pytest
 
 from deis import keys
-from tests.integration import test_builder as base
-from tests.integration.test_builder import git_push, make_repo, releases, remote_head, with_key
+from tests.integration.builder_conftest import CANARY, git_push, linked_repo, make_repo, releases, remote_head, with_key
 from tests.services import free_port
 
-pytest_plugins = ["tests.integration.cli_conftest"]
+pytest_plugins = ["tests.integration.cli_conftest", "tests.integration.builder_conftest"]
 
-# The builder fixtures of test_builder, for this module too (its own builder process).
-builder_process = base.builder_process
-builder = base.builder
-app_name = base.app_name
 
 #: Serves /app on $PORT once the requirement imports: a deploy fails if it did not install.
 PYTHON_WEB = "web: python3 -c 'import six' && exec python3 -m http.server $PORT\n"
@@ -181,12 +176,12 @@ def test_git_push_with_a_procfile_linked_to_a_host_file_is_refused_without_readi
     assert alice("create", app_name, "--no-remote").exit_code == 0
     secret = tmp_path / "host" / "secret"
     secret.parent.mkdir()
-    secret.write_text(base.CANARY + "\n")
-    repo = base.linked_repo(tmp_path / "src", {"requirements.txt": ""}, {"Procfile": secret})
+    secret.write_text(CANARY + "\n")
+    repo = linked_repo(tmp_path / "src", {"requirements.txt": ""}, {"Procfile": secret})
     pushed = git_push(repo, key, builder.port, app_name)
     assert pushed.returncode != 0
     assert "Procfile is a symbolic link" in shown(pushed), shown(pushed)
-    assert base.CANARY not in pushed.stderr
+    assert CANARY not in pushed.stderr
     assert remote_head(builder, app_name) is None
 
 
