@@ -17,7 +17,8 @@ from controller.numbers import whole_number
 FIELDS = ("values", "memory", "cpu", "tags")
 
 CONFIG_KEY = re.compile(r"^[a-z_]+[a-z0-9_]*\Z", re.IGNORECASE)  # \Z: "$" lets "KEY\n" in
-PROCESS_TYPE = re.compile(r"^[a-z]+")
+#: A process type named in limits: the whole key, not a prefix (v1 matched "^[a-z]+" and took "web;rm -rf /").
+PROCESS_TYPE = re.compile(r"^[a-z][a-z0-9-]*\Z")
 MEMORY_LIMIT = re.compile(r"^([0-9]+)(MB|KB|GB|[BKMG])$", re.IGNORECASE)
 TAG_KEY = re.compile(r"^[a-z]+$", re.IGNORECASE)
 TAG_VALUE = re.compile(r"^\w+$")

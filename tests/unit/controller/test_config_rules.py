@@ -22,6 +22,8 @@ def test_values_are_strings_and_null_survives_to_unset():
     ({"values": {"A-B": "x"}}, "values",
      "Config keys must start with a letter or underscore and only contain [A-z0-9_]"),
     ({"memory": {"9web": "1G"}}, "memory", "Process types can only contain [a-z]"),
+    ({"memory": {"web;touch /tmp/x": "1G"}}, "memory", "Process types can only contain [a-z]"),
+    ({"cpu": {"web\n": 512}}, "cpu", "Process types can only contain [a-z]"),
     ({"memory": {"web": "1T"}}, "memory", "Limit format: <number><unit>, where unit = B, K, M or G"),
     ({"cpu": {"web": "lots"}}, "cpu", "CPU shares must be an integer"),
     ({"cpu": {"web": 2048}}, "cpu", "CPU shares must be between 0 and 1024"),
