@@ -30,7 +30,7 @@ RUN_TYPE = "run"
 #: The process type of an image or Dockerfile app without a Procfile.
 DEFAULT_DOCKER_TYPE = "cmd"
 
-PROCESS_TYPE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PROCESS_TYPE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z: "$" lets "web\n" in
 _CONTAINER_NAME = re.compile(
     r"^(?P<app>[a-z0-9-]+)_v(?P<release>[0-9]+)\.(?P<type>[a-z0-9-]+)\.(?P<num>[0-9]+)$"
 )

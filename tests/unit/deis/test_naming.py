@@ -97,3 +97,9 @@ def test_platform_hostname_holder_is_the_controller_or_an_existing_app():
     assert naming.platform_hostname_holder("ghost.example.com", "example.com", is_app) is None
     assert naming.platform_hostname_holder("example.com", "example.com", is_app) is None
     assert naming.platform_hostname_holder("web.example.org", "example.com", is_app) is None
+
+
+@pytest.mark.parametrize("proc_type", ["web\n", "web;id", "-web", "Web", ""])
+def test_validate_process_type_refuses_anything_but_the_whole_pattern(proc_type):
+    with pytest.raises(ValidationError):
+        naming.validate_process_type(proc_type)
