@@ -29,6 +29,8 @@ class Operation:
     auth: str = TOKEN
     status: int = 200
     fields: tuple[str, ...] = ()
+    #: Other success statuses and their description, e.g. ``{204: "No log lines yet"}``.
+    also: tuple[tuple[int, str], ...] = ()
 
 
 def _resource(path: str, noun: str, fields: tuple[str, ...] = ()) -> list[Operation]:
@@ -62,7 +64,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", APP + "/", "Show an app"),
     Operation("post", APP + "/", "Transfer an app to another owner", fields=("owner",)),
     Operation("delete", APP + "/", "Destroy an app (owner or admin)", status=204),
-    Operation("get", APP + "/logs/", "The app's last log_lines lines (204 when none)"),
+    Operation("get", APP + "/logs/", "The app's last log_lines lines (204 when none)",
+              also=((204, "The app has no log lines yet"),)),
     Operation("post", APP + "/run/", "Run a one-off command: [exit_code, output]", fields=("command",)),
     Operation("post", APP + "/scale/", "Scale process types, e.g. {\"web\": 3}", status=204),
     Operation("get", APP + "/containers/", "List containers (not one-off runs)"),
@@ -132,7 +135,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         "tags": [tag(op.path)],
         "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                        for name in PARAMETER.findall(op.path)],
-        "responses": {str(op.status): {"description": "Success"}, "default": ERROR},
+        "responses": {str(op.status): {"description": "Success"},
+                      **{str(status): {"description": text} for status, text in op.also}, "default": ERROR},
         "security": [] if op.auth == NONE else [{op.auth: []}],
     }
     if op.fields:
