@@ -9,7 +9,7 @@ import threading
 from builder.server import Builder, Config
 from builder.settings import SETTINGS
 from builder.sweep import Sweeper
-from deis import logconfig
+from deis import filemodes, logconfig
 from deis.errors import EtcdUnavailable
 from deis.etcd import Etcd
 
@@ -25,6 +25,7 @@ def config_from(settings) -> Config:
 
 def main() -> None:
     """Run the builder until SIGTERM or SIGINT."""
+    filemodes.private_umask()
     logconfig.configure("builder")
     etcd = Etcd()
     stop = threading.Event()

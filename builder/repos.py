@@ -117,5 +117,5 @@ def install_hook(repo: Path, python: str = sys.executable) -> None:
     if not hook.is_file() or hook.read_text() != text:
         temporary = hook.with_suffix(".new")
         temporary.write_text(text)
-        os.chmod(temporary, 0o755)
+        os.chmod(temporary, 0o700)  # git runs it as root; nobody else needs to read it
         temporary.replace(hook)

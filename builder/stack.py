@@ -23,6 +23,9 @@ import docker
 from builder.output import Output
 from deis.errors import PermanentError
 
+#: Files inside images keep the usual modes (the builder itself runs with umask 077, deis/filemodes.py).
+IMAGE_UMASK = 0o022
+IMAGE_MODE = 0o755
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES = ("python3", "python3-pip", "ca-certificates")
@@ -69,6 +72,8 @@ def make(api: docker.APIClient, tag: str, workdir: Path) -> None:
     """Bootstrap a Debian root, give it the host's CA bundle, and import it as ``tag``."""
     workdir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="stack-", dir=workdir))
+    # It becomes the image's "/": the builder's private umask must not reach into images.
+    root.chmod(IMAGE_MODE)
     try:
         _debootstrap(root)
         _prepare(root)
@@ -79,7 +84,7 @@ def make(api: docker.APIClient, tag: str, workdir: Path) -> None:
 
 def _debootstrap(root: Path) -> None:
     argv = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(root), MIRROR]
-    result = subprocess.run(argv, capture_output=True, text=True)
+    result = subprocess.run(argv, capture_output=True, text=True, umask=IMAGE_UMASK)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-10:])
         raise StackFailed(f"debootstrap failed (exit {result.returncode}):\n{tail}")
@@ -89,6 +94,7 @@ def _prepare(root: Path) -> None:
     """Trust the host's CAs, drop caches, and let pip install into slugs."""
     if HOST_CA_BUNDLE.is_file():
         shutil.copyfile(HOST_CA_BUNDLE, root / STACK_CA_BUNDLE.lstrip("/"))
+        (root / STACK_CA_BUNDLE.lstrip("/")).chmod(0o644)
     for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
         for entry in (root / cache).glob("*"):
             if entry.is_file():

@@ -3,12 +3,13 @@
 import logging
 import sys
 
-from deis import logconfig
+from deis import filemodes, logconfig
 from deis.errors import DeisError
 
 
 def main() -> None:
     """Serve the API (see :mod:`controller.server`); exit 1 with a sentence on failure."""
+    filemodes.private_umask()
     logconfig.configure("controller")
     # Alembic announces each of its plugins at import; that is not news to anyone.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

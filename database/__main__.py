@@ -2,12 +2,13 @@
 
 import sys
 
-from deis import logconfig
+from deis import filemodes, logconfig
 from deis.errors import DeisError
 
 
 def main() -> None:
     """Run PostgreSQL for the controller (see :mod:`database.server`)."""
+    filemodes.private_umask()
     logconfig.configure("database")
     from database import server
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from database import archiving, backup, postgres, restore
 from database.maintenance import Maintenance
 from database.settings import SETTINGS
-from deis import keys
+from deis import filemodes, keys
 from deis.ctl.paths import Paths
 from deis.etcd import Etcd, announce
 from deis.settings import Settings
@@ -53,13 +53,18 @@ def store_url_of(settings: Settings, etcd: Etcd) -> str:
 
 
 def prepare_file_store(url: str, cluster: postgres.Cluster) -> None:
-    """Let the archiver (running as the cluster's owner) write WAL into a ``file://`` store."""
+    """Let the archiver (running as the cluster's owner) write WAL into a ``file://`` store.
+
+    It passes through the store's root (0711, see :mod:`deis.filemodes`) to
+    ``database/`` and ``database/wal``, which are its own and private (0700).
+    """
     if urlsplit(url).scheme != "file":
         return
     folder = open_store(url).root
+    filemodes.make_traversable(folder)
     for path in (folder / "database", folder / "database" / "wal"):
         path.mkdir(parents=True, exist_ok=True)
-        cluster.own(path, 0o755)
+        cluster.own(path, 0o700)
 
 
 def prepare_data(cluster: postgres.Cluster, url: str, etcd: Etcd) -> str:

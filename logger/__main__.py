@@ -6,7 +6,7 @@ import logging
 import signal
 import threading
 
-from deis import logconfig
+from deis import filemodes, logconfig
 from deis.errors import EtcdUnavailable
 from deis.etcd import Etcd
 from logger.server import Config, Logger
@@ -27,6 +27,7 @@ def config_from(settings) -> Config:
 
 def main() -> None:
     """Run the logger until SIGTERM or SIGINT."""
+    filemodes.private_umask()
     logconfig.configure("logger")
     etcd = Etcd()
     stop = threading.Event()

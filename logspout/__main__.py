@@ -9,7 +9,7 @@ from pathlib import Path
 
 import docker
 
-from deis import logconfig
+from deis import filemodes, logconfig
 from deis.etcd import Etcd
 from logspout.logspout import LoggerAddress, Logspout
 from logspout.settings import SETTINGS
@@ -17,6 +17,7 @@ from logspout.settings import SETTINGS
 
 def main() -> None:
     """Run logspout until SIGTERM or SIGINT."""
+    filemodes.private_umask()
     logconfig.configure("logspout")
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)

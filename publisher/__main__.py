@@ -5,7 +5,7 @@ import threading
 
 import docker
 
-from deis import logconfig
+from deis import filemodes, logconfig
 from deis.etcd import Etcd
 from publisher.publisher import Publisher
 from publisher.settings import SETTINGS
@@ -13,6 +13,7 @@ from publisher.settings import SETTINGS
 
 def main() -> None:
     """Run the publisher until SIGTERM or SIGINT."""
+    filemodes.private_umask()
     logconfig.configure("publisher")
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)

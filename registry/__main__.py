@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 
-from deis import logconfig
+from deis import filemodes, logconfig
 from deis.errors import DeisError
 from deis.etcd import Etcd
 from registry.server import Registry
@@ -15,6 +15,7 @@ from registry.settings import SETTINGS
 
 def main() -> None:
     """Start the registry, supervise it, stop it on SIGTERM; exit 1 with a sentence on failure."""
+    filemodes.private_umask()
     logconfig.configure("registry")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

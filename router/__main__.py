@@ -3,7 +3,7 @@
 import signal
 import threading
 
-from deis import logconfig
+from deis import filemodes, logconfig
 from deis.ctl.paths import Paths
 from deis.etcd import Etcd
 from router.nginx import Nginx
@@ -17,6 +17,7 @@ def main() -> None:
 
     A crash (or SIGKILL) leaves nginx serving; the next start adopts it.
     """
+    filemodes.private_umask()
     logconfig.configure("router")
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)

@@ -124,7 +124,7 @@ class Nginx:
                 _write_atomically(path, content, mode=0o600)
 
 
-def _write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
+def _write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text)
     temporary.chmod(mode)

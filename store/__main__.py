@@ -17,7 +17,7 @@ import signal
 import threading
 from urllib.parse import urlsplit
 
-from deis import keys, logconfig
+from deis import filemodes, keys, logconfig
 from deis.etcd import Etcd
 from store.backends import open_store
 from store.base import StoreError
@@ -43,6 +43,7 @@ def check(store) -> bool:
 
 def main() -> None:
     """Announce the store until SIGTERM or SIGINT."""
+    filemodes.private_umask()
     logconfig.configure("store")
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)

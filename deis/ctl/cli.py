@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from deis import PLATFORM_VERSION, keys
+from deis import PLATFORM_VERSION, filemodes, keys
 from deis.ctl import components as catalogue
 from deis.ctl.paths import DEFAULT_DATA_DIR
 from deis.ctl.platform import Platform, Status
@@ -79,6 +79,7 @@ def main(ctx: click.Context, data_dir: str) -> None:
       deisctl install platform
       deisctl start platform
     """
+    filemodes.private_umask()
     os.environ["DEIS_DATA_DIR"] = str(Path(data_dir).absolute())
     ctx.obj = Platform(echo=click.echo)
 

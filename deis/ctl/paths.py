@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from deis import filemodes
 from deis.errors import ConfigurationError
 
 DEFAULT_DATA_DIR = "/var/lib/deis"
@@ -52,6 +53,16 @@ class Paths:
         """JSON file of automatic restarts per component since its last start."""
         return self.run / "restarts.json"
 
+    @property
+    def secrets(self) -> Path:
+        """Secrets deisctl generates for the platform (mode 0700)."""
+        return self.root / "secrets"
+
+    @property
+    def etcd_password(self) -> Path:
+        """The password of etcd's ``root`` user (mode 0600; see :mod:`deis.etcdauth`)."""
+        return self.secrets / "etcd-root-password"
+
     def data(self, component: str) -> Path:
         """The data folder of one component (``etcd``, ``redis``, ``docker``…)."""
         return self.root / component
@@ -61,12 +72,13 @@ class Paths:
         return self.logs / f"{component}.log"
 
     def ensure(self) -> None:
-        """Create the folders (mode 0700 for the run directory)."""
+        """Create the folders, private to the platform (see :mod:`deis.filemodes`)."""
         if len(str(self.supervisor_socket)) > SOCKET_PATH_LIMIT:
             raise ConfigurationError(
                 f"data directory {str(self.root)!r} is too deep: its control socket path would exceed "
                 f"{SOCKET_PATH_LIMIT} bytes; choose a shorter --data-dir"
             )
-        for folder in (self.root, self.logs, self.programs):
-            folder.mkdir(parents=True, exist_ok=True)
-        self.run.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.root.mkdir(parents=True, exist_ok=True)
+        filemodes.make_traversable(self.root)
+        for folder in (self.logs, self.programs.parent, self.programs, self.run, self.secrets):
+            filemodes.private_folder(folder)

@@ -55,3 +55,9 @@ def test_a_manager_that_stops_its_children_itself_gets_the_signal_alone():
     section = parse(text)["program:database"]
     assert section["stopasgroup"] == "false"
     assert section["killasgroup"] == "true"  # the SIGKILL escalation still reaches PostgreSQL
+
+
+def test_supervisord_and_every_program_write_private_files():
+    assert parse(render_supervisord(PATHS))["supervisord"]["umask"] == "077"
+    section = parse(render_program("registry", Program(["deis-registry"]), PATHS, {}))["program:registry"]
+    assert section["umask"] == "077"
