@@ -23,6 +23,9 @@ MEMORY_LIMIT = re.compile(r"^([0-9]+)(MB|KB|GB|[BKMG])$", re.IGNORECASE)
 TAG_KEY = re.compile(r"^[a-z]+$", re.IGNORECASE)
 TAG_VALUE = re.compile(r"^\w+$")
 MAX_CPU_SHARES = 1024
+#: Most keys one field of an app's config may hold: every key is an environment variable of
+#: every container and a line of every 'deis config', and 10,000 in one request made a slow 201.
+MAX_KEYS = 1000
 _UNITS = {"B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
 #: Docker refuses a memory limit below 6 MiB; above 1 TiB is a typo, not a plan.
 MIN_MEMORY, MAX_MEMORY = 6 * _UNITS["M"], 1024 * _UNITS["G"]
@@ -105,6 +108,9 @@ def validate(data: Mapping[str, Any]) -> dict[str, dict[str, str | None]]:
         if not isinstance(posted, dict):
             errors[field] = f'{field} must be a JSON object, e.g. {{"KEY": "value"}}'
             continue
+        if len(posted) > MAX_KEYS:
+            errors[field] = too_many(field, len(posted))
+            continue
         problems = [p for p in (_CHECKS[field](str(k), v) for k, v in posted.items() if v is not None) if p]
         if problems:
             errors[field] = problems[0]
@@ -112,6 +118,19 @@ def validate(data: Mapping[str, Any]) -> dict[str, dict[str, str | None]]:
     if errors:
         raise FieldErrors(errors)
     return changes
+
+
+def too_many(field: str, count: int) -> str:
+    """Return the message refusing ``count`` keys in ``field``."""
+    return (f"{field} may hold at most {MAX_KEYS} keys, not {count}; "
+            "unset some first ('deis config:unset <KEY>...')")
+
+
+def check_sizes(config: Mapping[str, Mapping[str, Any]]) -> None:
+    """Raise :class:`FieldErrors` when a merged field holds more than :data:`MAX_KEYS` keys."""
+    errors = {field: too_many(field, len(value)) for field, value in config.items() if len(value) > MAX_KEYS}
+    if errors:
+        raise FieldErrors(errors)
 
 
 def merge(old: Mapping[str, Any], changes: Mapping[str, Any] | None) -> dict[str, Any]:

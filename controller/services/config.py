@@ -31,6 +31,7 @@ def set_config(session: Session, runtime: Runtime, app: App, user: User,
     latest = releases.latest(session, app)
     old, build = releases.parts(session, latest)
     merged = {field: config_rules.merge(value, changes.get(field)) for field, value in as_dicts(old).items()}
+    config_rules.check_sizes(merged)
     new = Config(app_uuid=app.uuid, app=app, owner_id=user.id, owner=user, **merged)
     session.add(new)
     session.flush()
