@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from controller.api import inputs
 from controller.db import Database
@@ -132,9 +133,23 @@ def caller() -> User:
     return user
 
 
+def raw_body() -> bytes:
+    """Return the request's body, or answer 413 when it is larger than ``MAX_CONTENT_LENGTH``.
+
+    Werkzeug refuses a too-long ``Content-Length`` itself, but a chunked body
+    (no length; gunicorn de-chunks it) it silently cuts at the limit: a body
+    that reached the limit is taken to have gone past it.
+    """
+    raw = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit and len(raw) >= limit:
+        raise RequestEntityTooLarge()
+    return raw
+
+
 def body() -> dict[str, Any]:
     """Return the JSON object sent with the request (``{}`` when empty)."""
-    raw = request.get_data(cache=True)
+    raw = raw_body()
     if not raw.strip():
         return {}
     try:
