@@ -15,6 +15,7 @@ The pass figure is 0 failures. Limits the fuzzer cannot find on its own
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -120,3 +121,45 @@ def test_operation_survives_fuzzing(app, schema, caller, path, method):
             raise AssertionError(f"{describe(case, response)}\n{exc}") from None
 
     fuzz()
+
+
+# Limits the fuzzer does not reach (reliability plan T15)
+
+def test_ten_thousand_config_keys_are_refused_with_a_sentence(app, caller):
+    caller.restore()
+    before = app.test_client().get(f"/v1/apps/{APP}/releases/", headers=caller.headers()).get_json()["count"]
+    values = {f"KEY_{n}": "x" for n in range(10_000)}
+    response = app.test_client().post(f"/v1/apps/{APP}/config/", json={"values": values}, headers=caller.headers())
+    assert response.status_code == 400
+    assert response.get_json() == {"values": [
+        "values may hold at most 1000 keys, not 10000; unset some first ('deis config:unset <KEY>...')"]}
+    after = app.test_client().get(f"/v1/apps/{APP}/releases/", headers=caller.headers()).get_json()["count"]
+    assert after == before
+
+
+def test_the_key_cap_is_per_app_not_per_request(app, caller):
+    caller.restore()
+    client = app.test_client()
+    first = {f"FIRST_{n}": "x" for n in range(600)}
+    assert client.post(f"/v1/apps/{APP}/config/", json={"values": first}, headers=caller.headers()).status_code == 201
+    second = {f"SECOND_{n}": "x" for n in range(600)}
+    response = client.post(f"/v1/apps/{APP}/config/", json={"values": second}, headers=caller.headers())
+    assert response.status_code == 400 and "at most 1000 keys, not 1200" in response.get_json()["values"][0]
+    unset = {key: None for key in first}
+    assert client.post(f"/v1/apps/{APP}/config/", json={"values": unset}, headers=caller.headers()).status_code == 201
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["with Content-Length", "chunked"])
+def test_a_ten_megabyte_body_is_413_with_a_sentence(app, caller, chunked):
+    caller.restore()
+    body = b'{"values": {"BIG": "' + b"x" * (10 * 1024 * 1024) + b'"}}'
+    headers = {**caller.headers(), "Content-Type": "application/json"}
+    if chunked:
+        # gunicorn de-chunks the body and says so with wsgi.input_terminated, as Werkzeug expects.
+        response = app.test_client().post(f"/v1/apps/{APP}/config/", input_stream=io.BytesIO(body),
+                                          headers={**headers, "Transfer-Encoding": "chunked"},
+                                          environ_overrides={"wsgi.input_terminated": True})
+    else:
+        response = app.test_client().post(f"/v1/apps/{APP}/config/", data=body, headers=headers)
+    assert response.status == "413 REQUEST ENTITY TOO LARGE"
+    assert response.get_json() == {"detail": f"Request body is larger than {4 * 1024 * 1024} bytes."}
