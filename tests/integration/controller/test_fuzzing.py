@@ -6,8 +6,8 @@ with a plain user's real token and the builder key, and every response goes
 through all of schemathesis's checks: no 5xx, a status, content type, headers
 and body the document allows, and no operation that answers without the
 credentials it declares. Half of the requests name an app that exists and is
-deployed, so they reach past the 404 of a random app id. The stateful phase
-follows the document's links (create an app, then act on it).
+deployed, so they reach past the 404 of a random app id. There is no
+stateful phase yet: the document declares no links for it to follow.
 
 The pass figure is 0 failures. Limits the fuzzer cannot find on its own
 (an oversize body, 10,000 config keys) have tests of their own at the end.
