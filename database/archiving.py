@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from database import exposure, prefetch
 from database.postgres import PostgresError
@@ -45,7 +46,25 @@ def archiver_environment(store_url: str, environ=os.environ) -> dict[str, str]:
     """Return what the archive and restore commands need: the store URL (and its credentials)."""
     passed = {name: environ[name] for name in PASSED_ON if environ.get(name)}
     package_root = str(Path(__file__).resolve().parent.parent)
-    return {**passed, "DEIS_DATABASE_STOREURL": store_url, "PYTHONPATH": package_root}
+    return {**passed, **gateway_keys(store_url, passed), "DEIS_DATABASE_STOREURL": store_url,
+            "PYTHONPATH": package_root}
+
+
+def gateway_keys(store_url: str, passed: dict[str, str]) -> dict[str, str]:
+    """Return the S3 keys of an ``s3://`` store as ``AWS_*`` variables, when etcd holds them.
+
+    The archiver runs as ``postgres``, which has no etcd password (etcd holds
+    every platform secret; see :mod:`deis.etcdauth`), so it gets the one
+    secret it needs, the store's keys, from us.
+    """
+    if urlsplit(store_url).scheme != "s3" or ("AWS_ACCESS_KEY_ID" in passed and "AWS_SECRET_ACCESS_KEY" in passed):
+        return {}
+    from store.s3 import gateway_from_etcd
+
+    found = gateway_from_etcd()
+    if not ("access" in found and "secret" in found):
+        return {}
+    return {"AWS_ACCESS_KEY_ID": found["access"], "AWS_SECRET_ACCESS_KEY": found["secret"]}
 
 
 STATUS_SQL = ("SELECT json_build_object('archived', archived_count, 'failed', failed_count, "

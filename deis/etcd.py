@@ -14,6 +14,10 @@ Two things are written here although etcd3gw has a version of them:
   :class:`Compacted`, so the caller relists instead of missing a gap.
 * **Lock.** etcd3gw's lock lives under its own ``/locks/`` prefix and tries
   once; ours lives under ``/deis/locks/`` and waits up to a deadline.
+
+etcd3gw has no user/password login either: every client's session carries
+:class:`deis.etcdauth.TokenAuth`, which authenticates as ``root`` when etcd
+asks for it (the platform's etcd requires it; a test's own etcd does not).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -35,7 +39,7 @@ import etcd3gw
 import requests
 from etcd3gw import exceptions as etcd_exceptions
 
-from deis import keys
+from deis import etcdauth, keys
 from deis.errors import EtcdUnavailable, TemporaryError
 
 log = logging.getLogger(__name__)
@@ -94,16 +98,22 @@ def _translated(action: str):
 class Etcd:
     """A connection to etcd, e.g. ``Etcd("http://127.0.0.1:2379")``."""
 
-    def __init__(self, endpoint: str | None = None, timeout: float = 5.0):
+    def __init__(self, endpoint: str | None = None, timeout: float = 5.0, environ: Mapping[str, str] | None = None):
+        """``environ`` (default ``os.environ``) says where the root password is: :mod:`deis.etcdauth`."""
         self.endpoint = endpoint or endpoint_from_env()
         url = urlsplit(self.endpoint)
         self.timeout = timeout
+        session = requests.Session()
+        self._auth = session.auth = etcdauth.TokenAuth(
+            f"{url.scheme or 'http'}://{url.netloc or '127.0.0.1:2379'}", timeout,
+            os.environ if environ is None else environ)
         self._client = etcd3gw.Etcd3Client(
             host=url.hostname or "127.0.0.1",
             port=url.port or 2379,
             protocol=url.scheme or "http",
             timeout=timeout,
             api_path="/v3/",
+            session=session,
         )
 
     # -- key/value ---------------------------------------------------------
@@ -176,6 +186,40 @@ class Etcd:
         with _translated(action):
             return self._client.post(self._client.get_url(path), json=payload)
 
+    # -- authentication ------------------------------------------------------
+
+    def auth_enabled(self) -> bool:
+        """True when etcd refuses a client without a token."""
+        answer = self._anonymous("kv/range", {"key": _b64("\0"), "limit": 1}, "checking authentication")
+        return etcdauth.refused(answer)
+
+    def enable_auth(self, password: str) -> bool:
+        """Require authentication, as ``root`` with ``password``; return True when this call turned it on.
+
+        Idempotent: on an etcd that already requires it, only checks that
+        ``password`` is accepted (raises ``EtcdUnavailable`` saying so if not).
+        A ``root`` user left from an earlier setup gets ``password``.
+        """
+        if self.auth_enabled():
+            etcdauth.authenticate(self._auth.base_url, password, self.timeout)
+            return False
+        user = {"name": etcdauth.ROOT_USER, "password": password}
+        if self._anonymous("auth/user/add", user, "adding etcd's root user").status_code != 200:
+            self._anonymous_ok("auth/user/changepw", user, "setting etcd's root password")
+        self._anonymous_ok("auth/user/grant", {"user": etcdauth.ROOT_USER, "role": "root"}, "granting etcd's root role")
+        self._anonymous_ok("auth/enable", {}, "enabling etcd authentication")
+        return True
+
+    def _anonymous(self, path: str, payload: dict, action: str) -> requests.Response:
+        """POST without a token (our session would authenticate by itself)."""
+        with _translated(action):
+            return requests.post(self._client.get_url(path), json=payload, timeout=self.timeout)
+
+    def _anonymous_ok(self, path: str, payload: dict, action: str) -> None:
+        answer = self._anonymous(path, payload, action)
+        if answer.status_code != 200:
+            raise EtcdUnavailable(f"etcd refused {action}: {answer.text[:200]}")
+
     # -- leases --------------------------------------------------------------
 
     def lease(self, ttl: int = ANNOUNCE_TTL) -> Lease:
@@ -208,6 +252,10 @@ class Etcd:
                     next_revision = event.revision + 1
                     backoff = 0.1
                     yield event
+            except WatchRefused as exc:
+                log.info("watch on %s refused (%s); authenticating again", prefix, exc)
+                with contextlib.suppress(EtcdUnavailable):
+                    self._auth.renew(exc.token)
             except (requests.RequestException, EtcdUnavailable, ValueError) as exc:
                 log.info("watch on %s broke (%s); resuming at revision %d", prefix, exc, next_revision)
             if stop.wait(backoff):
@@ -235,7 +283,7 @@ class Etcd:
                     if stop.is_set():
                         return
                     if line.strip():
-                        yield from _events_of(json.loads(line))
+                        yield from _events_of(json.loads(line), response.request.headers.get("Authorization"))
             except Exception:
                 if stop.is_set():  # closed under the reader by _close_when_set
                     return
@@ -306,14 +354,25 @@ def _close_when_set(stop: threading.Event, response: requests.Response) -> None:
         response.close()
 
 
-def _events_of(message: dict) -> Iterator[Event]:
+class WatchRefused(EtcdUnavailable):
+    """etcd cancelled a watch for want of a valid token (``token`` is the one it was sent)."""
+
+    def __init__(self, reason: str, token: str | None):
+        super().__init__(f"watch refused: {reason}")
+        self.token = token
+
+
+def _events_of(message: dict, token: str | None = None) -> Iterator[Event]:
     result = message.get("result")
     if result is None:
         raise EtcdUnavailable(f"watch error: {message.get('error', message)}")
     if int(result.get("compact_revision", 0) or 0) > 0:
         raise Compacted(int(result["compact_revision"]))
     if result.get("canceled"):
-        raise EtcdUnavailable(f"watch canceled: {result.get('cancel_reason', '')}")
+        reason = result.get("cancel_reason", "")
+        if any(refusal in reason for refusal in etcdauth.REFUSALS):
+            raise WatchRefused(reason, token)
+        raise EtcdUnavailable(f"watch canceled: {reason}")
     for raw in result.get("events", []):
         kv = raw["kv"]
         kind = "delete" if raw.get("type") == "DELETE" else "put"

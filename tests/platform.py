@@ -72,7 +72,8 @@ class Deisctl:
 
     @property
     def etcd(self) -> Etcd:
-        return Etcd(self.environ["DEIS_ETCD"])
+        """A client of this platform's etcd, with its root password (etcd requires it)."""
+        return Etcd(self.environ["DEIS_ETCD"], environ=self.environ)
 
     def tear_down(self) -> None:
         """Stop the platform and kill whatever of it is left: never leak processes into other tests."""

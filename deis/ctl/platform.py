@@ -8,6 +8,7 @@ again, in reverse, so a failed ``deisctl start`` leaves nothing half-started.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -15,13 +16,13 @@ from dataclasses import dataclass
 
 import psutil
 
-from deis import keys
+from deis import etcdauth, filemodes, keys
 from deis.ctl import components as catalogue
 from deis.ctl import packages
 from deis.ctl.components import Component
 from deis.ctl.paths import Paths
 from deis.ctl.supervisor import Supervisor, SupervisorError
-from deis.errors import ConfigurationError, DeisError
+from deis.errors import ConfigurationError, DeisError, EtcdUnavailable
 from deis.etcd import Etcd, endpoint_from_env
 
 #: How long a component may take to serve after its process is up.
@@ -62,7 +63,7 @@ class Platform:
 
     def etcd(self) -> Etcd:
         """Return a client of the platform's etcd."""
-        return Etcd(endpoint_from_env(self.environ))
+        return Etcd(endpoint_from_env(self.environ), environ=self.environ)
 
     # -- install ---------------------------------------------------------------
 
@@ -103,29 +104,60 @@ class Platform:
         """
         etcd = catalogue.get("etcd")
         if etcd.ready(self.environ):
+            self.secure_etcd()
             return False
         if "etcd" not in self.supervisor.installed():
             self.install([etcd])
         self.start([etcd])
         return True
 
+    def secure_etcd(self) -> None:
+        """Make etcd require the root password (generated once into the data dir); idempotent.
+
+        An etcd without authentication (a platform from before, or a new one)
+        gets its ``root`` user and authentication here, in place; see
+        :mod:`deis.etcdauth` for why the secrets stay in etcd.
+        """
+        password = etcdauth.root_password(self.environ) or self._new_root_password()
+        if self.etcd().enable_auth(password):
+            self.echo(f"etcd: authentication enabled (root password in {etcdauth.password_file(self.environ)})")
+
+    def _new_root_password(self) -> str:
+        """Write a new root password to its file, readable by root alone, and return it."""
+        path = etcdauth.password_file(self.environ)
+        filemodes.private_folder(path.parent)
+        password = secrets.token_urlsafe(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(password + "\n")
+        return password
+
     # -- start / stop ------------------------------------------------------------
 
     def start(self, components: Iterable[Component]) -> None:
         """Start ``components`` in order; on failure stop what this call started."""
         self.supervisor.ensure_running()
+        self._tighten_data()
         started: list[Component] = []
         try:
             for component in catalogue.start_order(components):
                 if self._start_one(component):
                     started.append(component)
-        except (StartError, SupervisorError, ConfigurationError):
+                if component.name == "etcd":
+                    self.secure_etcd()
+        except (StartError, SupervisorError, ConfigurationError, EtcdUnavailable):
             for component in reversed(started):
                 self.supervisor.stop(component.name)
                 self.echo(f"{component.name}: stopped again")
             if not self.supervisor.any_running():
                 self.supervisor.shutdown()
             raise
+
+    def _tighten_data(self) -> None:
+        """Take group/other access from files a platform wrote before umask 077 (dockerd's own excepted)."""
+        changed = filemodes.tighten(self.paths.root, skip=frozenset({"docker"}))
+        if changed:
+            self.echo(f"data directory: {changed} files and folders made private to the platform")
 
     def stop(self, components: Iterable[Component]) -> None:
         """Stop ``components`` in reverse order; stop supervisord once idle."""
