@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 
 
 def config_from(settings) -> Config:
-    """Build a :class:`Config` from resolved settings."""
-    return Config(bind=settings.get("bind"), port=settings.get("port"), host=settings.get("host"),
-                  data_dir=settings.get("dataDir"), builder_key=settings.get("builderKey"),
+    """Build a :class:`Config` from resolved settings (``bind`` defaults to the announced host)."""
+    return Config(bind=settings.get("bind") or settings.get("host"), port=settings.get("port"),
+                  host=settings.get("host"), data_dir=settings.get("dataDir"), builder_key=settings.get("builderKey"),
                   max_connections=settings.get("maxConnections"))
 
 

@@ -42,7 +42,9 @@ def _positive_int(text: str) -> int:
 
 SETTINGS = Settings("builder", [
     Setting("port", default=2223, parse=int, help="SSH port (the router forwards public 2222 here)"),
-    Setting("bind", default="0.0.0.0", help="address the SSH server binds"),
+    Setting("bind", default="",
+            help="address the SSH server binds; empty: the announced host (loopback on one host, where "
+                 "the router forwards public 2222 here; 0.0.0.0 or the node's address on a cluster)"),
     Setting("host", default="127.0.0.1", env="HOST", help="address announced at /deis/builder/host"),
     Setting("dataDir", default=str(Paths.from_env().data("builder")),
             help="where bare repositories and build caches live (<DEIS_DATA_DIR>/builder)"),

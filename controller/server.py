@@ -70,6 +70,15 @@ def publish_everything(url: str, etcd: Etcd) -> None:
         database.dispose()
 
 
+def bind_address(settings: Settings) -> str:
+    """Return the address the API listens on: ``bind``, else the announced ``host``.
+
+    By default both are loopback, so only this host's router reaches the API and
+    its whitelist cannot be walked around.
+    """
+    return settings.get("bind") or settings.get("host")
+
+
 class Server(BaseApplication):
     """gunicorn running :func:`controller.app.create_app` in each worker."""
 
@@ -82,7 +91,7 @@ class Server(BaseApplication):
     def load_config(self) -> None:
         """Apply the controller's gunicorn options."""
         options = {
-            "bind": f"0.0.0.0:{self.settings.get('port')}",
+            "bind": f"{bind_address(self.settings)}:{self.settings.get('port')}",
             "workers": self.settings.get("workers"),
             # Threads, not sync workers: a 'deis logs -f' or 'deis run' holds one thread for its
             # length, and five of them no longer take every worker and stop the API.

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import URL
 
 from controller import validators
-from deis import keys
+from deis import isolation, keys
 from deis.settings import KeyReader, Setting, Settings
 
 REGISTRATION_MODES = ("enabled", "disabled", "admin_only")
@@ -49,6 +49,9 @@ SETTINGS = Settings("controller", [
     Setting("port", default=8000, parse=int, help="HTTP port of the API"),
     Setting("host", default="127.0.0.1",
             help="address announced at /deis/controller/host, where routers and the builder reach the API"),
+    Setting("bind", default="",
+            help="address gunicorn listens on; empty: the announced host (loopback on one host; "
+                 "0.0.0.0 or the node's address on a cluster)"),
     Setting("workers", default=(os.cpu_count() or 1) * 2 + 1, parse=_positive_int,
             help="gunicorn worker processes (v1: 2 * CPUs + 1)"),
     Setting("databaseUrl", env="DEIS_DATABASE_URL",
@@ -71,6 +74,9 @@ SETTINGS = Settings("controller", [
     Setting("schedulerModule", default="docker", help="scheduler backend: docker (or fake, for tests)"),
     Setting("dockerHost", env="DOCKER_HOST", default="unix:///var/run/docker.sock",
             help="Docker engine the docker scheduler drives"),
+    Setting("appNetwork", key=keys.platform("appNetwork"), env="DEIS_APP_NETWORK", default=isolation.NETWORK,
+            help="Docker network app containers join (a bridge with inter-container traffic off, "
+                 "made if missing); routers reach apps on it, no port is published on the host"),
     Setting("pidsLimit", default=1024, parse=_positive_int, help="most processes in one app container"),
     Setting("stopGracePeriod", default=30.0, parse=float,
             help="seconds between SIGTERM and SIGKILL when an old container stops"),

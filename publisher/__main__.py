@@ -21,7 +21,7 @@ def main() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: (stop.set(), publisher.wake.set()))
     publisher = Publisher(
-        docker.from_env(), etcd, host=settings.get("host"),
+        docker.from_env(), etcd, network=settings.get("appNetwork"),
         resync=settings.get("resync"), health_timeout=settings.get("healthTimeout"),
     )
     publisher.run(stop, ttl=settings.get("ttl"))

@@ -18,7 +18,7 @@ import time
 
 import docker
 
-from deis import keys
+from deis import isolation, keys
 from deis.errors import TemporaryError
 from deis.etcd import Etcd, Lease
 from publisher import health
@@ -37,11 +37,11 @@ WITHDRAW_AFTER_FAILURES = 3
 class Publisher:
     """Publishes the routable containers of one Docker engine."""
 
-    def __init__(self, client: docker.DockerClient, etcd: Etcd, host: str = "",
+    def __init__(self, client: docker.DockerClient, etcd: Etcd, network: str = isolation.NETWORK,
                  resync: float = 5.0, health_timeout: float = 1.0):
         self.client = client
         self.etcd = etcd
-        self.host = host
+        self.network = network
         self.resync = resync
         self.health_timeout = health_timeout
         self.wake = threading.Event()
@@ -90,7 +90,7 @@ class Publisher:
         return False
 
     def _candidate(self, attrs: dict, draining: set[str]) -> Candidate | None:
-        return candidate(attrs, self.host, draining)
+        return candidate(attrs, draining, self.network)
 
     def _running(self) -> list[dict]:
         return [container.attrs for container in self.client.containers.list(filters={"status": "running"})]

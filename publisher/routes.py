@@ -3,16 +3,17 @@
 A container is routable when its name is ours (``<app>_v<N>.<type>.<num>``),
 its type is ``web`` or ``cmd``, it is running and it is not being drained. Its
 route is the port named by its ``PORT`` environment variable (default 5000),
-not blindly the lowest exposed port (a Deis v1 complaint): on the container's
-own address when routers share this host, or on the host's address and the
-published port when a host address is configured (routers elsewhere).
+not blindly the lowest exposed port (a Deis v1 complaint), on the container's
+own address on the app network (:mod:`deis.isolation`). App ports are never
+published on the host, so there is no host address to announce: the routers
+reach containers on that network (on a cluster, an overlay network of the same name).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deis import naming
+from deis import isolation, naming
 
 DEFAULT_PORT = 5000
 
@@ -35,7 +36,7 @@ def container_port(environment: list[str] | None) -> int:
     return DEFAULT_PORT
 
 
-def candidate(attrs: dict, host: str, draining: set[str]) -> Candidate | None:
+def candidate(attrs: dict, draining: set[str], network: str = isolation.NETWORK) -> Candidate | None:
     """Return the route a container (``docker inspect`` attributes) should get, if any."""
     name = attrs.get("Name", "").lstrip("/")
     parsed = naming.parse_container_name(name)
@@ -44,24 +45,8 @@ def candidate(attrs: dict, host: str, draining: set[str]) -> Candidate | None:
     if not attrs.get("State", {}).get("Running"):
         return None
     port = container_port(attrs.get("Config", {}).get("Env"))
-    address = _host_address(attrs, host, port) if host else _container_address(attrs, port)
-    return Candidate(parsed.app, name, address) if address else None
-
-
-def _container_address(attrs: dict, port: int) -> str | None:
-    networks = attrs.get("NetworkSettings", {}).get("Networks") or {}
-    for network in networks.values():
-        if network.get("IPAddress"):
-            return f"{network['IPAddress']}:{port}"
-    return None
-
-
-def _host_address(attrs: dict, host: str, port: int) -> str | None:
-    bindings = (attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{port}/tcp") or []
-    for binding in bindings:
-        if binding.get("HostPort"):
-            return f"{host}:{binding['HostPort']}"
-    return None
+    ip = isolation.container_ip(attrs, network)
+    return Candidate(parsed.app, name, f"{ip}:{port}") if ip else None
 
 
 def split_address(address: str) -> tuple[str, int]:

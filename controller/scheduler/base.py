@@ -61,7 +61,7 @@ class ContainerSpec:
     entrypoint: list[str] | None = None
     environment: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
-    #: The port the process listens on; published only for routable types.
+    #: The port the process listens on (set for routable types): health-checked and routed, never published.
     port: int | None = None
     memory: int | None = None  # bytes
     cpu_shares: int | None = None

@@ -2,13 +2,20 @@
 
 Every container is hardened the same way (reliability plan T18): all
 capabilities dropped, ``no-new-privileges``, a PID limit, the memory and CPU
-limits of its process type, the default bridge network, no mounts, never
-privileged, its json-file log capped (3 × 10 MB), and running as its image's
-``USER`` (the scheduler never sets one, so an image that drops root stays
-unprivileged). Long-running processes get Docker's ``on-failure`` restart policy,
-whose delay doubles after each crash (from 100 ms up to a minute) and resets
-once a container has run for 10 s — the exponential backoff of T19; a new
-release is a new container, so it starts with a fresh backoff.
+limits of its process type, no mounts, never privileged, its json-file log
+capped (3 × 10 MB), and running as its image's ``USER`` (the scheduler never
+sets one, so an image that drops root stays unprivileged). Long-running
+processes get Docker's ``on-failure`` restart policy, whose delay doubles after
+each crash (from 100 ms up to a minute) and resets once a container has run for
+10 s — the exponential backoff of T19; a new release is a new container, so it
+starts with a fresh backoff.
+
+Every container joins the app network (:mod:`deis.isolation`), which the
+scheduler ensures — with the host firewall that guards it — before it creates
+any container, so no app container ever runs unfenced, and rules lost to a
+firewall reload come back at the next deploy. No port is
+published on the host: routers reach a container at its address on that
+network, so the router's whitelist and HTTPS rules cannot be bypassed.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Iterator
 
 import docker
@@ -30,6 +38,8 @@ from controller.scheduler.base import (
     State,
     Status,
 )
+from deis import isolation
+from deis.errors import DeisError
 from deis.hardening import DEFAULT_PIDS_LIMIT, hardening
 
 log = logging.getLogger(__name__)
@@ -89,7 +99,7 @@ def _state_of(state: dict) -> State:
     }.get(status, State.error)
 
 
-def create_options(spec: ContainerSpec, pids_limit: int) -> dict:
+def create_options(spec: ContainerSpec, pids_limit: int, network: str = isolation.NETWORK) -> dict:
     """Return the keyword arguments of ``containers.create`` for ``spec`` (pure)."""
     options = {
         "image": spec.image,
@@ -100,16 +110,14 @@ def create_options(spec: ContainerSpec, pids_limit: int) -> dict:
         "labels": dict(spec.labels),
         "detach": True,
         **hardening(pids_limit),
-        "network_mode": "bridge",
+        # The app network, and no published port: only the routers reach the app.
+        "network_mode": network,
         "log_config": LOG_CONFIG,
         # An init (Docker's tini) as PID 1 forwards SIGTERM: an app process that is
         # PID 1 itself gets no default signal handling, so a stop waited out the whole
         # grace period (30 s per container on every redeploy, measured in bench/push).
         "init": True,
     }
-    if spec.port:
-        # A random host port: the publisher announces it when routers live elsewhere.
-        options["ports"] = {f"{spec.port}/tcp": None}
     if spec.memory:
         options["mem_limit"] = spec.memory
     if spec.cpu_shares:
@@ -120,13 +128,24 @@ def create_options(spec: ContainerSpec, pids_limit: int) -> dict:
 
 
 class DockerScheduler(Scheduler):
-    """Containers on the engine at ``host`` (``DOCKER_HOST`` or the standard socket)."""
+    """Containers on the engine at ``host`` (``DOCKER_HOST`` or the standard socket), on ``network``."""
 
-    def __init__(self, host: str | None = None, pids_limit: int = DEFAULT_PIDS_LIMIT, timeout: float = 60):
+    def __init__(self, host: str | None = None, pids_limit: int = DEFAULT_PIDS_LIMIT, timeout: float = 60,
+                 network: str = isolation.NETWORK):
         self.host = host or os.environ.get("DOCKER_HOST", DEFAULT_HOST)
         self.pids_limit = pids_limit
+        self.network = network
+        self._isolating = threading.Lock()
         with _translated("connecting"):
             self.client = docker.DockerClient(base_url=self.host, timeout=timeout)
+
+    def isolate(self) -> None:
+        """Ensure the app network and the host firewall (idempotent; called before every create)."""
+        with self._isolating:
+            try:
+                isolation.isolate(self.client, self.network)
+            except DeisError as exc:
+                raise SchedulerError(f"app containers cannot be isolated: {exc}") from exc
 
     def ensure_image(self, image: str) -> None:
         """Use ``image`` if it is local, else pull it from its registry."""
@@ -157,9 +176,10 @@ class DockerScheduler(Scheduler):
         return min(ports) if ports else None
 
     def create(self, spec: ContainerSpec) -> None:
-        """Create ``spec.name`` with the platform's hardening."""
+        """Create ``spec.name`` with the platform's hardening, on the app network."""
+        self.isolate()
         with _translated(f"creating {spec.name}"):
-            self.client.containers.create(**create_options(spec, self.pids_limit))
+            self.client.containers.create(**create_options(spec, self.pids_limit, self.network))
 
     def start(self, name: str) -> None:
         """Start ``name``."""
@@ -183,12 +203,9 @@ class DockerScheduler(Scheduler):
         return Status(State.destroyed) if attrs is None else status_of(attrs)
 
     def address(self, name: str) -> str | None:
-        """Return the container's IP on its first network."""
+        """Return the container's IP on the app network (on its first network, for older containers)."""
         attrs = self._inspect(name) or {}
-        for network in ((attrs.get("NetworkSettings") or {}).get("Networks") or {}).values():
-            if network.get("IPAddress"):
-                return network["IPAddress"]
-        return None
+        return isolation.container_ip(attrs, self.network)
 
     def containers(self, app: str) -> list[str]:
         """Return the names of every container labelled ``deis.app=<app>``."""

@@ -28,7 +28,8 @@ class Runtime:
 
 def _backend_options(settings: Settings, name: str) -> dict[str, Any]:
     if name == "docker":
-        return {"host": settings.get("dockerHost"), "pids_limit": settings.get("pidsLimit")}
+        return {"host": settings.get("dockerHost"), "pids_limit": settings.get("pidsLimit"),
+                "network": settings.get("appNetwork")}
     return {}
 
 

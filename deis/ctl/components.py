@@ -119,6 +119,11 @@ def _logger_address(environ: Environ, name: str, default: int) -> tuple[str, int
     return environ.get("DEIS_LOGGER_BIND", "127.0.0.1"), int(environ.get(f"DEIS_LOGGER_{name}", default))
 
 
+def loopback_unless_set(environ: Environ, component: str) -> str:
+    """Return the address a component binds: ``DEIS_<COMPONENT>_BIND``, else loopback (the router proxies)."""
+    return environ.get(f"DEIS_{component.upper()}_BIND") or "127.0.0.1"
+
+
 def _etcd_has(environ: Environ, key: str) -> bool:
     """True when etcd answers and holds ``key`` (a component's announcement)."""
     try:
@@ -206,13 +211,13 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "controller", "control plane", (), deis_program("controller"),
-        binds=lambda env: [("0.0.0.0", component_port(env, "controller", 8000))],
+        binds=lambda env: [(loopback_unless_set(env, "controller"), component_port(env, "controller", 8000))],
         ready=announced("controller"),
         help="the REST API and scheduler",
     ),
     Component(
         "builder", "control plane", ("git", "debootstrap"), deis_program("builder"),
-        binds=lambda env: [(env.get("DEIS_BUILDER_BIND", "0.0.0.0"), component_port(env, "builder", 2223))],
+        binds=lambda env: [(loopback_unless_set(env, "builder"), component_port(env, "builder", 2223))],
         ready=announced("builder"),
         help="the git push SSH server and image builder (2223; the router forwards 2222)",
     ),

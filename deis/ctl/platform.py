@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import docker
 import psutil
 
-from deis import etcdauth, filemodes, keys
+from deis import etcdauth, filemodes, isolation, keys
 from deis.ctl import components as catalogue
-from deis.ctl import packages
+from deis.ctl import infrastructure, packages
 from deis.ctl.components import Component
 from deis.ctl.paths import Paths
 from deis.ctl.supervisor import Supervisor, SupervisorError
@@ -84,6 +85,19 @@ class Platform:
             self.echo(f"{component.name}: uninstalled (data kept in {self.paths.data(component.name)})")
         if not self.supervisor.installed():
             self.supervisor.shutdown()
+        if any(component.name == "docker" for component in chosen):
+            self._remove_isolation()
+
+    def _remove_isolation(self) -> None:
+        """Remove empty app networks and their firewall rules (apps still running keep theirs)."""
+        if not infrastructure.docker_ready(self.environ):
+            return
+        client = docker.DockerClient(base_url=infrastructure.docker_host(self.environ), timeout=10)
+        try:
+            for name in isolation.teardown(client):
+                self.echo(f"docker: removed app network {name} and its firewall rules")
+        finally:
+            client.close()
 
     def require_domain(self) -> str:
         """Return the platform domain or raise, as v1's ``install platform`` did."""

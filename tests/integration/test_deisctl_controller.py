@@ -29,6 +29,10 @@ def api(ctl: Deisctl, path: str) -> str:
     return f"http://127.0.0.1:{ctl.environ['DEIS_CONTROLLER_PORT']}{path}"
 
 
+def listening_addresses(port: int) -> set[str]:
+    return {c.laddr.ip for c in psutil.net_connections("tcp") if c.status == "LISTEN" and c.laddr.port == port}
+
+
 def postgres_running(data: Path) -> bool:
     return any(str(data) in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"]))
 
@@ -48,6 +52,9 @@ def test_start_database_and_controller_register_stop_and_start_again(deisctl):
     assert etcd.get(keys.component("controller", "builderKey"))
 
     assert requests.get(api(deisctl, "/healthz"), timeout=10).text == "OK"
+    # Loopback only, where it is announced: the router is the way in (issue 12, item 5).
+    assert listening_addresses(int(deisctl.environ["DEIS_CONTROLLER_PORT"])) == {"127.0.0.1"}
+    assert etcd.get(keys.host("controller")) == "127.0.0.1"
     user = {"username": "first", "password": "pw pw pw", "email": "first@example.com"}
     registered = requests.post(api(deisctl, "/v1/auth/register/"), json=user, timeout=30)
     assert registered.status_code == 201 and registered.json()["is_superuser"] is True

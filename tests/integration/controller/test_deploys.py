@@ -266,7 +266,8 @@ def test_containers_are_hardened_and_limited(owner, app_id, base_image, docker_c
     assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
     assert "no-new-privileges" in host["SecurityOpt"]
     assert host["PidsLimit"] > 0
-    assert host["Privileged"] is False and host["NetworkMode"] == "bridge" and host["PidMode"] == ""
+    assert host["Privileged"] is False and host["NetworkMode"] == "deis-apps" and host["PidMode"] == ""
+    assert not host["PortBindings"]  # reached only through the router (issue 12, item 5)
     assert not host["Binds"] and not docker_client.containers.get(f"{app_id}_v3.web.1").attrs["Mounts"]
     assert host["Memory"] == 64 * 1024 * 1024 and host["CpuShares"] == 512
     assert host["RestartPolicy"]["Name"] == "on-failure"

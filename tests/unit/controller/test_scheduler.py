@@ -21,10 +21,18 @@ def test_every_container_is_hardened():
     assert options["cap_drop"] == ["ALL"] and "cap_add" not in options
     assert options["security_opt"] == ["no-new-privileges"]
     assert options["pids_limit"] == 100 and options["privileged"] is False
-    assert options["network_mode"] == "bridge" and "volumes" not in options
+    assert "volumes" not in options
     assert (options["mem_limit"], options["cpu_shares"]) == (64, 5)
-    assert options["ports"] == {"5000/tcp": None}
     assert options["restart_policy"] == {"Name": "on-failure", "MaximumRetryCount": 0}
+
+
+def test_app_containers_join_the_app_network_and_publish_no_port():
+    """A published port would bind every host address and bypass the router's whitelist and HTTPS rules."""
+    options = create_options(ContainerSpec(name="a_v1.web.1", image="img", port=5000), 100)
+    assert options["network_mode"] == "deis-apps"
+    assert "ports" not in options and "publish_all_ports" not in options
+    assert create_options(ContainerSpec(name="a_v1.web.1", image="img", port=5000), 100, "overlay")["network_mode"] \
+        == "overlay"
 
 
 def test_one_offs_are_not_restarted_or_published():

@@ -26,3 +26,17 @@ def test_overrides_win():
 def test_unknown_registration_mode_is_a_configuration_error():
     with pytest.raises(ConfigurationError):
         settings.load({"registrationMode": "sometimes"}).get("registrationMode")
+
+
+def test_the_api_listens_on_loopback_unless_configured_for_a_cluster():
+    from controller.server import bind_address
+
+    assert bind_address(settings.load(etcd=None).bind(environ={})) == "127.0.0.1"
+    assert bind_address(settings.load(etcd=None).bind(environ={"DEIS_CONTROLLER_HOST": "10.0.0.4"})) == "10.0.0.4"
+    assert bind_address(settings.load(etcd=None).bind(environ={"DEIS_CONTROLLER_BIND": "0.0.0.0"})) == "0.0.0.0"
+
+
+def test_the_app_network_is_a_platform_setting():
+    assert settings.load(etcd=None).bind(environ={}).get("appNetwork") == "deis-apps"
+    assert settings.SETTINGS.key("appNetwork") == "/deis/platform/appNetwork"
+    assert settings.SETTINGS.env_name("appNetwork") == "DEIS_APP_NETWORK"

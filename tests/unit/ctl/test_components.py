@@ -42,10 +42,17 @@ def test_unbuilt_component_names_its_issue(monkeypatch):
         components.resolve(["future"])
 
 
+def test_controller_and_builder_bind_loopback_unless_configured_for_a_cluster():
+    controller, builder = components.get("controller"), components.get("builder")
+    assert controller.binds({}) == [("127.0.0.1", 8000)] and builder.binds({}) == [("127.0.0.1", 2223)]
+    assert controller.binds({"DEIS_CONTROLLER_BIND": "0.0.0.0"}) == [("0.0.0.0", 8000)]
+    assert builder.binds({"DEIS_BUILDER_BIND": "10.0.0.4"}) == [("10.0.0.4", 2223)]
+
+
 def test_database_and_controller_are_built_with_their_ports_from_the_environment():
     database, controller = components.get("database"), components.get("controller")
     assert database.implemented and controller.implemented
     assert database.binds({}) == [("127.0.0.1", 5432)]
     assert database.binds({"DEIS_DATABASE_PORT": "6543"}) == [("127.0.0.1", 6543)]
-    assert controller.binds({"DEIS_CONTROLLER_PORT": "8111"}) == [("0.0.0.0", 8111)]
+    assert controller.binds({"DEIS_CONTROLLER_PORT": "8111"}) == [("127.0.0.1", 8111)]
     assert names(components.start_order([controller, database])) == ["database", "controller"]

@@ -1,35 +1,38 @@
 from publisher.routes import candidate, container_port
 
 
-def attrs(name="myapp_v2.web.1", running=True, env=("PORT=5000",), ip="172.17.0.5", ports=None):
+def attrs(name="myapp_v2.web.1", running=True, env=("PORT=5000",), ip="172.18.0.5", network="deis-apps"):
     return {
         "Name": f"/{name}",
         "State": {"Running": running},
         "Config": {"Env": list(env)},
-        "NetworkSettings": {"Networks": {"bridge": {"IPAddress": ip}}, "Ports": ports or {}},
+        "NetworkSettings": {"Networks": {network: {"IPAddress": ip}}, "Ports": {}},
     }
 
 
-def test_web_container_routes_to_its_own_address_and_port():
-    route = candidate(attrs(), host="", draining=set())
-    assert (route.app, route.name, route.address) == ("myapp", "myapp_v2.web.1", "172.17.0.5:5000")
+def test_web_container_routes_to_its_own_address_on_the_app_network_and_port():
+    route = candidate(attrs(), draining=set())
+    assert (route.app, route.name, route.address) == ("myapp", "myapp_v2.web.1", "172.18.0.5:5000")
+    assert candidate(attrs(network="overlay", ip="10.0.9.3"), set(), "overlay").address == "10.0.9.3:5000"
 
 
 def test_port_comes_from_the_port_variable_not_the_lowest_exposed_port():
-    ports = {"22/tcp": [{"HostPort": "32001"}], "8080/tcp": [{"HostPort": "32002"}]}
-    route = candidate(attrs(env=("PORT=8080",), ports=ports), host="10.0.0.9", draining=set())
-    assert route.address == "10.0.0.9:32002"
+    route = candidate(attrs(env=("PORT=8080",)), draining=set())
+    assert route.address == "172.18.0.5:8080"
     assert container_port(["A=1"]) == 5000
 
 
-def test_with_a_host_address_but_no_published_port_there_is_no_route():
-    assert candidate(attrs(), host="10.0.0.9", draining=set()) is None
+def test_a_published_host_port_is_never_announced():
+    """Routes go to the container, so the router's whitelist and HTTPS rules cannot be walked around."""
+    published = attrs()
+    published["NetworkSettings"]["Ports"] = {"5000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "32002"}]}
+    assert candidate(published, set()).address == "172.18.0.5:5000"
 
 
 def test_only_running_web_and_cmd_containers_not_draining_are_routed():
-    assert candidate(attrs(name="myapp_v2.cmd.1"), "", set()) is not None
-    assert candidate(attrs(name="myapp_v2.worker.1"), "", set()) is None
-    assert candidate(attrs(name="myapp_v2.run.1"), "", set()) is None
-    assert candidate(attrs(name="deis-router"), "", set()) is None
-    assert candidate(attrs(running=False), "", set()) is None
-    assert candidate(attrs(), "", {"myapp_v2.web.1"}) is None
+    assert candidate(attrs(name="myapp_v2.cmd.1"), set()) is not None
+    assert candidate(attrs(name="myapp_v2.worker.1"), set()) is None
+    assert candidate(attrs(name="myapp_v2.run.1"), set()) is None
+    assert candidate(attrs(name="deis-router"), set()) is None
+    assert candidate(attrs(running=False), set()) is None
+    assert candidate(attrs(), {"myapp_v2.web.1"}) is None
