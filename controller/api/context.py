@@ -19,6 +19,7 @@ from controller.models import User
 from controller.services import users
 from controller.services.slots import Slots
 from controller.tokens import digest, parse_authorization
+from deis.errors import EtcdUnavailable
 from deis.etcd import Etcd
 from deis.settings import Settings
 
@@ -47,14 +48,28 @@ SETTINGS_TTL = 5.0
 
 
 def setting(name: str) -> Any:
-    """Return setting ``name``, read from etcd at most once per ``SETTINGS_TTL`` per process."""
+    """Return setting ``name``, read from etcd at most once per ``SETTINGS_TTL`` per process.
+
+    While etcd does not answer, the value read last is used: a setting read on
+    every request (the token lifetime) must not turn an etcd outage into an
+    API outage. Never a default instead — that could loosen what an admin set
+    (registration, lifetimes) — so with nothing read yet the outage is a 503.
+    """
     ttl = current_app.config.get("SETTINGS_TTL", 0.0 if current_app.testing else SETTINGS_TTL)
     cache = current_app.extensions.setdefault("deis.settings_cache", {})
-    value, expires = cache.get(name, (None, 0.0))
+    value, expires = cache.get(name, (_UNREAD, 0.0))
     if time.monotonic() >= expires:
-        value = settings().get(name)
+        try:
+            value = settings().get(name)
+        except EtcdUnavailable:
+            if value is _UNREAD:
+                raise
+            return value
         cache[name] = (value, time.monotonic() + ttl)
     return value
+
+
+_UNREAD = object()
 
 
 def slots() -> Slots:
