@@ -232,7 +232,7 @@ def test_scale_web_to_three_without_errors(platform, alice):
 
 
 def test_logs_show_the_requests_and_the_platform_events(alice):
-    logs = wait_until(lambda: "GET /" in (out := alice.deis("logs", "-n", "100000", "-a", EXAMPLE).stdout) and out,
+    logs = wait_until(lambda: "GET /" in (out := alice.deis("logs", "-n", "10000", "-a", EXAMPLE).stdout) and out,
                       15,
                       what="request lines in the log")
     assert f"{EXAMPLE}[web." in logs
