@@ -85,8 +85,9 @@ def test_domain_and_sharing_changes_are_app_log_events(alice, bob, logger, contr
                     ("domains:remove", "www.example.org")):
         result = alice(*command, "-a", "shared")
         assert result.exit_code == 0, result.output
-    expected = ["domain www.example.org added", "User bob was granted access to shared",
-                "User bob was revoked access to shared", "domain www.example.org removed"]
+    expected = ["alice created initial release", "domain www.example.org added",
+                "User bob was granted access to shared", "User bob was revoked access to shared",
+                "domain www.example.org removed"]
     events = wait_until(lambda: len(found := _controller_events(alice, "shared")) >= len(expected) and found, 5,
                         what="the four events in the app's log")
     assert events == expected
@@ -99,7 +100,7 @@ def test_refused_changes_leave_no_event(alice, bob, logger, controller):
     assert bob("perms:create", "bob", "-a", "guarded").exit_code == 1  # not his app
     assert alice("domains:add", "ok.example.org", "-a", "guarded").exit_code == 0
     wait_until(lambda: "domain ok.example.org added" in _controller_events(alice, "guarded"), 5, what="the event")
-    assert _controller_events(alice, "guarded") == ["domain ok.example.org added"]
+    assert _controller_events(alice, "guarded") == ["alice created initial release", "domain ok.example.org added"]
 
 
 def _controller_events(person, app: str) -> list[str]:

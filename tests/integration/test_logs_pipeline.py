@@ -46,7 +46,17 @@ class LogspoutProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> LogspoutProcess:
+        """Start it and wait for its first checkpoint save.
+
+        Only containers created after logspout's first start are read back
+        once they have exited; a test container made while the process is
+        still importing would be taken for history (seen under load).
+        """
+        checkpoints = Path(self.environ["DEIS_LOGSPOUT_DATADIR"]) / "checkpoints.json"
+        first = not checkpoints.exists()
         self.process = subprocess.Popen([str(SCRIPTS / "deis-logspout")], env=self.environ)
+        if first:
+            wait_until(lambda: checkpoints.exists(), 30, what="logspout's first checkpoint")
         return self
 
     def kill(self) -> None:
@@ -196,7 +206,7 @@ def test_overflow_drops_only_past_the_bound_and_says_exactly_how_many(etcd, tmp_
     assert numbers == sorted(set(numbers)), "kept lines arrive once, in order"
 
 
-def test_100000_lines_come_back_in_order_through_the_controller(
+def test_100000_lines_are_stored_in_order_and_the_controller_serves_the_newest_10000(
         etcd, tmp_path, logspout, containers, alice, controller, run_id):
     logger = LoggerProcess(etcd.endpoint, tmp_path / "store")
     del logger.environ["DEIS_LOGGER_SEGMENTBYTES"]  # the default retention (4 x 8 MiB), as deployed
@@ -205,17 +215,15 @@ def test_100000_lines_come_back_in_order_through_the_controller(
         app = f"lt-{run_id}"
         assert alice("create", app, "--no-remote").exit_code == 0
         containers(app, numbered(100_000)).wait(timeout=60)
+        stored = wait_until(lambda: len(found := texts(logger, app)) >= 100_000 and found, 90, interval=1,
+                            what="100,000 lines in the logger")
 
-        def web_lines() -> list[str]:
-            response = requests.get(f"{controller.url}/v1/apps/{app}/logs/", params={"log_lines": 100_000},
-                                    headers={"Authorization": f"token {alice.token}"}, timeout=30)
-            assert response.status_code in (200, 204), response.text
-            return [line for line in response.text.splitlines() if f" {app}[web.1]: " in line]
-
-        deadline, lines = time.monotonic() + 60, web_lines()
-        while len(lines) < 100_000 and time.monotonic() < deadline:
-            time.sleep(1)
-            lines = web_lines()
+        # deis logs -n asks for at most 10,000 lines (the API's cap): the newest ones, in order.
+        response = requests.get(f"{controller.url}/v1/apps/{app}/logs/", params={"log_lines": 10_000},
+                                headers={"Authorization": f"token {alice.token}"}, timeout=30)
+        assert response.status_code == 200, response.text
+        served = [syslog.parse_line(line).text for line in response.text.splitlines() if f" {app}[web.1]: " in line]
     finally:
         logger.stop()
-    assert_exactly_once_in_order([syslog.parse_line(line).text for line in lines], 100_000)
+    assert_exactly_once_in_order([text for text in stored if text.startswith("line-")], 100_000)
+    assert served == [f"line-{i}" for i in range(90_001, 100_001)]
