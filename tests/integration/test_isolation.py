@@ -142,13 +142,16 @@ def test_from_inside_an_app_container_neither_the_host_nor_another_app_answers(
     assert port_open(victim_ip, 5000)
 
 
-def test_app_containers_still_reach_the_outside_world(scheduler, apps, base_image):
-    """FORWARD is Docker's: what the host reaches beyond itself, a container reaches too."""
-    nameservers = [line.split()[1] for line in open("/etc/resolv.conf") if line.startswith("nameserver")]
-    outside = [(ip, 53) for ip in nameservers if "." in ip and not ip.startswith("127.") and port_open(ip, 53, 2)]
-    if not outside:
-        pytest.skip("this host reaches no TCP service beyond itself to compare with")
-    assert set(probe(scheduler, apps(), base_image, outside[:1]).values()) == {"open"}
+def test_the_fence_leaves_forwarding_to_the_outside_alone(scheduler, apps):
+    """Containers keep reaching the world: the fence touches INPUT only, never Docker's FORWARD rules.
+
+    (Checked on the rules, not by connecting out: test traffic never leaves this machine.)
+    """
+    before = iptables("-S", "FORWARD")
+    apps()  # a container made through the scheduler installs the fence
+    assert iptables("-S", "FORWARD") == before
+    assert iptables("-S", "INPUT").splitlines()[1] == "-A INPUT -j DEIS-ISOLATION"
+    assert all("-i " in rule or rule.startswith("-N") for rule in iptables("-S", "DEIS-ISOLATION").splitlines())
 
 
 def iptables(*args: str) -> str:
