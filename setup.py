@@ -12,8 +12,8 @@ setup(
     version="1.13.4",
     description="A Heroku-style platform: git push, Docker, etcd, nginx (Deis v1 re-created)",
     python_requires=">=3.11",
-    packages=find_packages(include=["deis", "deis.*", *[f"{c}*" for c in COMPONENTS]]),
-    package_data={"deis.ctl": ["templates/*.j2"], "database": ["templates/*.sql"], "registry": ["templates/*.j2"],
+    packages=find_packages(include=["deis", "deis.*", "deisctl", "deisctl.*", *[f"{c}*" for c in COMPONENTS]]),
+    package_data={"deisctl": ["templates/*.j2"], "database": ["templates/*.sql"], "registry": ["templates/*.j2"],
                   "store": ["templates/*.j2"], "router": ["templates/*.j2"],
                   "builder": ["buildpacks/init", "buildpacks/slugbuilder", "buildpacks/*/bin/*"]},
     install_requires=[
@@ -38,13 +38,13 @@ setup(
     extras_require={
         # schemathesis 3 has the in-process WSGI transport the fuzzing suite (T15) uses; hypothesis 6.135
         # dropped an internal that hypothesis-jsonschema 0.23 (schemathesis's generator) still calls.
-        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "ruff>=0.4",
+        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "ruff>=0.4", "import-linter>=2.0",
                  "schemathesis>=3.39,<4", "hypothesis>=6.108,<6.135"],
     },
     entry_points={
         "console_scripts": [
             "deis = deis.cli:main",
-            "deisctl = deis.ctl.cli:main",
+            "deisctl = deisctl.cli:main",
             *[f"deis-{c} = {c}.__main__:main" for c in COMPONENTS],
         ],
     },

@@ -10,7 +10,7 @@ from docker.errors import DockerException
 from docker.utils import parse_bytes
 
 from deis import keys
-from deis.ctl.paths import Paths
+from deis.paths import Paths
 from deis.settings import Setting, Settings
 
 

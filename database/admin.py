@@ -24,9 +24,9 @@ from database import archiving, maintenance, restore, timelines
 from database import backup as backups
 from database.server import cluster_of, store_url_of
 from database.settings import SETTINGS
-from deis.ctl.paths import Paths
 from deis.errors import ValidationError
 from deis.etcd import Etcd
+from deis.paths import Paths
 from store import open_store
 
 

@@ -29,8 +29,8 @@ from database import archiving, backup, postgres, restore
 from database.maintenance import Maintenance
 from database.settings import SETTINGS
 from deis import filemodes, keys
-from deis.ctl.paths import Paths
 from deis.etcd import Etcd, announce
+from deis.paths import Paths
 from deis.settings import Settings
 from store import StoreError, StoreUnavailable, open_store
 from store.settings import default_url

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import requests
 
-from deis.ctl.paths import Paths
 from deis.errors import EtcdUnavailable
+from deis.paths import Paths
 
 #: The etcd user the platform's components act as.
 ROOT_USER = "root"

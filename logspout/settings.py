@@ -1,6 +1,6 @@
 """Settings of logspout (environment first, then etcd, then defaults)."""
 
-from deis.ctl.paths import Paths
+from deis.paths import Paths
 from deis.settings import Setting, Settings
 
 SETTINGS = Settings("logspout", [

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from deis import keys
-from deis.ctl.paths import Paths
+from deis.paths import Paths
 from deis.settings import Setting, Settings, as_bool
 
 

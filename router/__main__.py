@@ -4,8 +4,8 @@ import signal
 import threading
 
 from deis import filemodes, logconfig
-from deis.ctl.paths import Paths
 from deis.etcd import Etcd
+from deis.paths import Paths
 from router.nginx import Nginx
 from router.render import NginxPaths, Ports
 from router.router import Router

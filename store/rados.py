@@ -14,7 +14,7 @@ import contextlib
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from deis.ctl.paths import Paths
+from deis.paths import Paths
 from store.base import Backend, NotFound, ObjectInfo, StoreError, StoreUnavailable, check_key
 
 #: Seconds before a monitor or OSD that does not answer counts as unavailable.

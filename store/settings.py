@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from deis.ctl.paths import Paths
+from deis.paths import Paths
 from deis.settings import Setting, Settings
 
 

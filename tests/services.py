@@ -31,9 +31,9 @@ import psutil
 import requests
 
 from deis import keys, syslog
-from deis.ctl import infrastructure as infra
-from deis.ctl.paths import Paths
 from deis.etcd import Etcd
+from deis.paths import Paths
+from deisctl import infrastructure as infra
 from registry.client import RegistryClient
 from router.nginx import Nginx
 from router.render import NginxPaths, Ports

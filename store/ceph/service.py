@@ -17,8 +17,8 @@ import logging
 import threading
 
 from deis import keys
-from deis.ctl.paths import Paths
 from deis.etcd import Etcd
+from deis.paths import Paths
 from store.ceph.cluster import BUCKET, POOL, CephError, Cluster
 from store.ceph.layout import Identity, Layout
 

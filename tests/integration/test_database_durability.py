@@ -27,7 +27,7 @@ from database import backup as backups
 from database import prefetch, wal
 from database.postgres import Cluster, binary
 from deis import keys
-from deis.ctl.components import archive_report
+from deisctl.components import archive_report
 from store import open_store
 from tests.services import SCRIPTS, free_port, wait_until
 

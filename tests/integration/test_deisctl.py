@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from deis.ctl import infrastructure as infra
+from deisctl import infrastructure as infra
 from tests.platform import isolated_platform
 from tests.services import wait_until
 
@@ -174,7 +174,7 @@ def test_service_binary_that_cannot_start_is_reported_with_its_output(deisctl, t
 
 def test_installing_packages_without_root_says_so(tmp_path):
     result = subprocess.run(
-        ["runuser", "-u", "nobody", "--", sys.executable, "-m", "deis.ctl.packages", "redis",
+        ["runuser", "-u", "nobody", "--", sys.executable, "-m", "deisctl.packages", "redis",
          "--also", "deis-surely-not-installed"],
         capture_output=True, text=True, cwd=Path(__file__).parents[2],
     )

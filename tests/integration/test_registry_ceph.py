@@ -25,7 +25,7 @@ import docker
 import pytest
 import requests
 
-from deis.ctl import infrastructure as infra
+from deisctl import infrastructure as infra
 from tests.integration import test_registry as registry_tests
 from tests.integration.test_registry import LAYER_BYTES, layer_image, pull_digest, push, timed, unique_repository
 from tests.services import RegistryProcess, wait_until

@@ -1,7 +1,7 @@
 import pytest
 
-from deis.ctl import components
 from deis.errors import ValidationError
+from deisctl import components
 
 
 def names(chosen):

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from deis.ctl import infrastructure as infra
-from deis.ctl.paths import Paths
+from deis.paths import Paths
+from deisctl import infrastructure as infra
 
 PATHS = Paths(Path("/data"))
 

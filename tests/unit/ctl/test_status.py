@@ -1,6 +1,6 @@
-from deis.ctl.cli import format_status
-from deis.ctl.platform import Status
-from deis.ctl.restarts import count
+from deisctl.cli import format_status
+from deisctl.platform import Status
+from deisctl.restarts import count
 
 
 def test_status_table_shows_state_pid_uptime_restarts():
@@ -25,7 +25,7 @@ def test_automatic_restarts_count_up_and_a_manual_start_resets():
 
 
 def test_archive_report_says_what_waits_and_hints_at_the_store():
-    from deis.ctl.components import archive_report
+    from deisctl.components import archive_report
 
     assert archive_report({"archived": 12, "waiting": 0, "failed": 0}) == "WAL archived 12, waiting 0"
     assert archive_report({"archived": 12, "waiting": 7, "failed": 3}) == (
@@ -34,7 +34,7 @@ def test_archive_report_says_what_waits_and_hints_at_the_store():
 
 
 def test_archive_report_shows_the_age_of_the_oldest_unarchived_write():
-    from deis.ctl.components import archive_report
+    from deisctl.components import archive_report
 
     assert archive_report({"archived": 3, "waiting": 1, "failed": 0, "unarchivedAge": 41.6}) == (
         "WAL archived 3, waiting 1, oldest unarchived write 42 s ago"

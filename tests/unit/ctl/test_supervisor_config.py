@@ -2,9 +2,9 @@ import configparser
 import shlex
 from pathlib import Path
 
-from deis.ctl.infrastructure import Program
-from deis.ctl.paths import Paths
-from deis.ctl.supervisor import render_program, render_supervisord
+from deis.paths import Paths
+from deisctl.infrastructure import Program
+from deisctl.supervisor import render_program, render_supervisord
 
 PATHS = Paths(Path("/data"))
 
@@ -47,7 +47,7 @@ def test_supervisord_conf_keeps_its_socket_and_programs_in_the_data_dir():
     assert parser["unix_http_server"]["file"] == "/data/run/supervisor.sock"
     assert parser["unix_http_server"]["chmod"] == "0700"
     assert parser["include"]["files"] == "/data/supervisor/programs/*.conf"
-    assert "deis.ctl.restarts /data/run/restarts.json" in parser["eventlistener:deis-restarts"]["command"]
+    assert "deisctl.restarts /data/run/restarts.json" in parser["eventlistener:deis-restarts"]["command"]
 
 
 def test_a_manager_that_stops_its_children_itself_gets_the_signal_alone():

@@ -23,12 +23,12 @@ from pathlib import Path
 import jinja2
 from supervisor import xmlrpc as supervisor_xmlrpc
 
-from deis.ctl.infrastructure import Program
-from deis.ctl.paths import Paths
 from deis.errors import PermanentError
+from deis.paths import Paths
+from deisctl.infrastructure import Program
 
 _TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("deis.ctl", "templates"),
+    loader=jinja2.PackageLoader("deisctl", "templates"),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )

@@ -5,7 +5,7 @@ restarted; ``deisctl status`` shows that count. A process that goes to
 STARTING from EXITED or BACKOFF was restarted by supervisord (it died); from
 STOPPED or FATAL it was started by a person, which resets its count.
 
-Run by supervisord as ``python -m deis.ctl.restarts <counts.json>``.
+Run by supervisord as ``python -m deisctl.restarts <counts.json>``.
 """
 
 from __future__ import annotations

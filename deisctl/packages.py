@@ -88,16 +88,16 @@ class _services_not_started:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m deis.ctl.packages all|<component>... [--also PKG...]``.
+    """``python -m deisctl.packages all|<component>... [--also PKG...]``.
 
     Installs the Debian packages of components, built or not (the test suite
     needs PostgreSQL before the database component exists), plus extras.
     """
     import argparse
 
-    from deis.ctl import components
+    from deisctl import components
 
-    parser = argparse.ArgumentParser(prog="python -m deis.ctl.packages", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m deisctl.packages", description=main.__doc__)
     parser.add_argument("targets", nargs="+", help="'all' or component names")
     parser.add_argument("--also", nargs="*", default=[], metavar="PKG", help="more Debian packages")
     args = parser.parse_args(argv)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deis import keys
-from deis.ctl import infrastructure as infra
-from deis.ctl.infrastructure import Program
-from deis.ctl.paths import Paths
 from deis.errors import EtcdUnavailable, ValidationError
 from deis.etcd import Etcd, endpoint_from_env
+from deis.paths import Paths
+from deisctl import infrastructure as infra
+from deisctl.infrastructure import Program
 
 TIERS = ("infrastructure", "store", "logging", "control plane", "data plane", "router")
 

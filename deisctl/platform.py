@@ -18,13 +18,13 @@ import docker
 import psutil
 
 from deis import etcdauth, filemodes, isolation, keys
-from deis.ctl import components as catalogue
-from deis.ctl import infrastructure, packages
-from deis.ctl.components import Component
-from deis.ctl.paths import Paths
-from deis.ctl.supervisor import Supervisor, SupervisorError
 from deis.errors import ConfigurationError, DeisError, EtcdUnavailable
 from deis.etcd import Etcd, endpoint_from_env
+from deis.paths import Paths
+from deisctl import components as catalogue
+from deisctl import infrastructure, packages
+from deisctl.components import Component
+from deisctl.supervisor import Supervisor, SupervisorError
 
 #: How long a component may take to serve after its process is up.
 READY_TIMEOUT = 60.0

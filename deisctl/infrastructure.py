@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import docker
 
-from deis.ctl.paths import Paths
 from deis.etcd import Etcd, endpoint_from_env
+from deis.paths import Paths
 
 DOCKER_SOCKET = "unix:///var/run/docker.sock"
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import click
 
 from deis import PLATFORM_VERSION, filemodes, keys
-from deis.ctl import components as catalogue
-from deis.ctl.paths import DEFAULT_DATA_DIR
-from deis.ctl.platform import Platform, Status
 from deis.errors import DeisError
+from deis.paths import DEFAULT_DATA_DIR
+from deisctl import components as catalogue
+from deisctl.platform import Platform, Status
 
 #: Settings whose value is a file path; the file's content is stored (v1).
 FILE_SETTINGS = {

@@ -1,0 +1,5 @@
+"""``python -m deisctl`` runs deisctl."""
+
+from deisctl.cli import main
+
+main()
