@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,10 +25,14 @@ from database import archiving, maintenance, restore, timelines
 from database import backup as backups
 from database.server import cluster_of, store_url_of
 from database.settings import SETTINGS
-from deis.errors import ValidationError
+from deis.errors import DeisError, PermanentError, ValidationError
 from deis.etcd import Etcd
 from deis.paths import Paths
 from store import open_store
+
+
+class RestoreFailed(PermanentError):
+    """The restored data did not start; the previous data is back in place (the message says whether it runs)."""
 
 
 @dataclass
@@ -84,6 +89,40 @@ class Database:
         os.replace(staging, data)
         restore.record_new_id(self.cluster, self.etcd)
         return aside
+
+    def restore(self, chosen: backups.Backup, target: restore.Target | None, *, stop: Callable[[], None],
+                start: Callable[[], None], report: Callable[[str], None]) -> Path | None:
+        """Unpack ``chosen``, swap it in while the database is stopped, start it; return where the old data went.
+
+        ``stop`` and ``start`` stop and start the database process (whoever supervises it; they raise a
+        :class:`~deis.errors.DeisError` on failure); ``report`` receives one line per step. If the restored
+        data does not start, the previous data is put back and started, and :class:`RestoreFailed` says so.
+        """
+        report(f"database: fetching and verifying {chosen.name} from {self.store_url} (the database still serves)")
+        staging = self.unpack(chosen, target)
+        try:
+            stop()
+        except DeisError:
+            self.discard(staging)
+            raise
+        aside = self.swap_in(staging)
+        report(f"database: backup {chosen.name} unpacked; replaying WAL from {self.store_url}")
+        try:
+            start()
+        except DeisError as exc:
+            self._start_previous(aside, start, exc)
+        return aside
+
+    def _start_previous(self, aside: Path | None, start: Callable[[], None], exc: DeisError) -> None:
+        """Put the previous data back after a restore that did not start, start it, and raise :class:`RestoreFailed`."""
+        failed = self.undo(aside)
+        try:
+            start()
+        except DeisError as again:
+            raise RestoreFailed(f"the restore did not start ({exc}); the previous data is back in place but did "
+                                f"not start either ({again}); the failed attempt is kept in {failed}") from exc
+        raise RestoreFailed(f"the restore did not start ({exc}); the previous data is back in place and running; "
+                            f"the failed attempt is kept in {failed}") from exc
 
     def discard(self, staging: Path) -> None:
         """Remove an unpacked backup that will not be used."""

@@ -360,26 +360,8 @@ def database_restore(platform: Platform, name: str | None, to_time: str | None, 
     if not yes:
         click.confirm("Stop the database and restore?", abort=True)
     started = time.monotonic()
-    click.echo(f"database: fetching and verifying {backup.name} from {db.store_url} (the database still serves)")
-    staging = _store_call(db.unpack, backup, target)
-    try:
-        _run(platform.stop, [component])
-    except DeisctlError:
-        db.discard(staging)
-        raise
-    aside = db.swap_in(staging)
-    click.echo(f"database: backup {backup.name} unpacked; replaying WAL from {db.store_url}")
-    try:
-        _run(platform.start, [component])
-    except DeisctlError as exc:
-        failed = db.undo(aside)
-        try:
-            _run(platform.start, [component])
-        except DeisctlError as again:
-            raise DeisctlError(f"the restore did not start ({exc}); the previous data is back in place but did "
-                               f"not start either ({again}); the failed attempt is kept in {failed}") from exc
-        raise DeisctlError(f"the restore did not start ({exc}); the previous data is back in place and running; "
-                           f"the failed attempt is kept in {failed}") from exc
+    aside = _store_call(lambda: db.restore(backup, target, stop=lambda: platform.stop([component]),
+                                           start=lambda: platform.start([component]), report=click.echo))
     click.echo(f"database: restored {backup.name}{until} in {time.monotonic() - started:.1f} s")
     if aside is not None:
         click.echo(f"The data it replaced is kept in {aside}; remove it once you are satisfied.")
