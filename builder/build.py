@@ -23,7 +23,7 @@ from builder.output import Output
 from builder.repos import Repos
 from builder.tree import Tree
 from deis.errors import PermanentError
-from deis.images import platform_hosts
+from deis.images import platform_hosts, registry_address
 from deis.settings import KeyReader
 
 
@@ -63,7 +63,7 @@ def run(push: Push, tools: Tools, out: Output) -> int:
     _record(push, tools.hooks)
     config = tools.hooks.config(push.user, push.app)
     tree = Tree(push.sha)
-    registry = images.registry_address(tools.etcd)
+    registry = registry_address(tools.etcd)
     image = images.image_name(push.app, push.sha, registry)
     existed = _exists(tools.api, image)
     try:

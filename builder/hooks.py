@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import requests
 
-from deis import keys
 from deis.errors import PermanentError, TemporaryError
+from deis.etcd import discover
 from deis.settings import KeyReader
 
 HEADER = "X-Deis-Builder-Auth"
@@ -50,10 +50,10 @@ class NotFound(HookRefused):
 
 def controller_url(etcd: KeyReader) -> str:
     """Return the controller's base URL from its announcement in etcd."""
-    host, port = etcd.get(keys.host("controller")), etcd.get(keys.port("controller"))
-    if not host or not port:
+    found = discover(etcd, "controller")
+    if found is None:
         raise ControllerUnavailable("the controller is not announced in etcd; is deis-controller running?")
-    return f"http://{host}:{port}"
+    return f"http://{found[0]}:{found[1]}"
 
 
 class Hooks:

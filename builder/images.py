@@ -1,7 +1,7 @@
 """Image names of builds, and pushing them to the platform's registry.
 
 A build is tagged ``<app>:git-<sha8>``, prefixed with ``<registry host:port>/``
-when a registry is announced at ``/deis/registry/host|port`` (then pushed
+when a registry is announced (:func:`deis.images.registry_address`; then pushed
 there, so every host can pull it). Without a registry the image stays on the
 engine that built it, which is enough for the docker scheduler on one host.
 """
@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import docker
 
-from deis import keys
 from deis.errors import PermanentError
-from deis.settings import KeyReader
 
 SHORT_SHA = 8
 
 
 class PushFailed(PermanentError):
     """The registry refused the image."""
-
-
-def registry_address(etcd: KeyReader) -> str | None:
-    """Return ``host:port`` of the announced registry, or ``None``."""
-    host, port = etcd.get(keys.host("registry")), etcd.get(keys.port("registry"))
-    return f"{host}:{port}" if host and port else None
 
 
 def build_tag(sha: str) -> str:

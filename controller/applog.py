@@ -16,8 +16,9 @@ import logging
 import socket
 
 from controller import controlchars
-from deis import keys, syslog
+from deis import syslog
 from deis.errors import EtcdUnavailable
+from deis.etcd import discover
 from deis.settings import KeyReader
 
 #: How the controller appears as a process in app logs.
@@ -48,8 +49,7 @@ class AppLogHandler(logging.Handler):
             _warnings.warning("event for %s not delivered to the logger (%s): %s", app_id, exc, event)
 
     def _logger_address(self) -> tuple[str, int] | None:
-        host, port = self.etcd.get(keys.host("logs")), self.etcd.get(keys.port("logs"))
-        return (host, int(port)) if host and port else None
+        return discover(self.etcd, "logs")
 
 
 def deliver(address: tuple[str, int], message: syslog.Message) -> None:

@@ -462,3 +462,17 @@ def announce(etcd: Etcd, component: str, host: str, port: int, ttl: int = ANNOUN
     lease.put(keys.host(component), host)
     lease.put(keys.port(component), str(port))
     return lease
+
+
+def discover(etcd, component: str, port_key: str | None = None) -> tuple[str, int] | None:
+    """Return ``(host, port)`` where ``component`` announced itself, or ``None``.
+
+    The reverse of :func:`announce`: ``etcd`` is anything with ``get(key)``
+    (an :class:`Etcd`, settings' key reader, a snapshot). ``None`` when either
+    key is missing or empty, or the port is not a number. ``port_key`` reads
+    the port from another key (the logger's HTTP port).
+    """
+    host, port = etcd.get(keys.host(component)), etcd.get(port_key or keys.port(component))
+    if not host or not port or not port.isdigit():
+        return None
+    return host, int(port)

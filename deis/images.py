@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from deis import keys
 from deis.errors import ValidationError
+from deis.etcd import discover
 
 #: The names Docker Hub answers under; ``library/`` is implied for its one-word repositories.
 HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
@@ -154,6 +155,15 @@ def is_local(address: str) -> bool:
         probe.bind((address, 0))
         return True
     return False
+
+
+def registry_address(etcd) -> str | None:
+    """Return ``host:port`` of the platform's registry (``/deis/registry/host|port``), or ``None``.
+
+    ``None`` too when there is no etcd: then images stay on the engine that built them.
+    """
+    found = discover(etcd, "registry") if etcd is not None else None
+    return f"{found[0]}:{found[1]}" if found else None
 
 
 def platform_hosts(etcd) -> set[str]:

@@ -22,9 +22,8 @@ from pathlib import Path
 
 import docker
 
-from deis import keys
 from deis.errors import EtcdUnavailable
-from deis.etcd import Etcd
+from deis.etcd import Etcd, discover
 from logspout.checkpoints import Checkpoints
 from logspout.follower import ContainerFollower
 from logspout.shipper import Address, Shipper
@@ -55,10 +54,9 @@ class LoggerAddress:
     def refresh(self) -> None:
         """Read the address now; keep the last known one when etcd does not answer."""
         try:
-            host, port = self.etcd.get(keys.host("logs")), self.etcd.get(keys.port("logs"))
+            address = discover(self.etcd, "logs")
         except EtcdUnavailable:
             return
-        address = (host, int(port)) if host and port and port.isdigit() else None
         if address != self.current:
             log.info("logger is at %s", f"{address[0]}:{address[1]}" if address else "nowhere (no /deis/logs/host)")
         self.current = address

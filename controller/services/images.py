@@ -28,6 +28,7 @@ from controller.services.runtime import Runtime
 from deis import keys
 from deis.errors import DeisError
 from deis.etcd import Etcd
+from deis.images import registry_address
 from deis.settings import Setting, Settings
 from registry import retention
 from registry.client import RegistryClient
@@ -56,14 +57,6 @@ class Pruned:
 
     manifests: int = 0
     engine_images: int = 0
-
-
-def registry_address(etcd: Etcd | None) -> str | None:
-    """Return ``host:port`` of the registry the platform announces, or ``None``."""
-    if etcd is None:
-        return None
-    host, port = etcd.get(keys.host("registry")), etcd.get(keys.port("registry"))
-    return f"{host}:{port}" if host and port else None
 
 
 def release_images(session: Session, app: App) -> list[str | None]:

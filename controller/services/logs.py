@@ -19,6 +19,7 @@ import requests
 from controller.errors import BadRequest, ServiceUnavailable
 from controller.numbers import quoted, whole_number
 from deis import keys
+from deis.etcd import discover
 from deis.settings import KeyReader
 
 #: v1's ``LOG_LINES``: lines returned when the request names no number.
@@ -51,10 +52,8 @@ def logger_url(etcd: KeyReader | None) -> str | None:
     """Return the announced logger's HTTP base URL, or ``None`` when there is none."""
     if etcd is None:
         return None
-    host, port = etcd.get(keys.host(LOGGER)), etcd.get(keys.logger_http_port())
-    if not host or not port:
-        return None
-    return f"http://{host}:{port}"
+    found = discover(etcd, LOGGER, port_key=keys.logger_http_port())
+    return f"http://{found[0]}:{found[1]}" if found else None
 
 
 def _get(etcd: KeyReader | None, app_id: str, **params) -> requests.Response | None:

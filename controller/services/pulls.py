@@ -15,7 +15,7 @@ from controller.errors import BadRequest
 from controller.models import App, User
 from controller.services import images
 from controller.services.runtime import Runtime
-from deis.images import ImageName, ImageRefused, check_source, platform_hosts
+from deis.images import ImageName, ImageRefused, check_source, platform_hosts, registry_address
 
 #: The tag prefix of the builder's images (``git-<first 8 hex digits of the commit>``).
 BUILD_TAG_PREFIX = "git-"
@@ -24,7 +24,7 @@ BUILD_TAG_PREFIX = "git-"
 def check(session: Session, runtime: Runtime, app: App, user: User, reference: str) -> ImageName:
     """Return the parsed ``reference`` when ``user`` may deploy it to ``app``; raise 400 otherwise."""
     etcd = images.etcd_of(runtime)
-    registry = images.registry_address(etcd)
+    registry = registry_address(etcd)
     hosts = platform_hosts(etcd) if etcd is not None else set()
     try:
         image = check_source(reference, app.id, registry, hosts, admin=user.is_superuser)

@@ -5,6 +5,7 @@ import pytest
 from controller.services import images
 from deis import keys
 from deis.errors import ConfigurationError
+from deis.images import registry_address
 
 
 class Keys(dict):
@@ -26,6 +27,6 @@ def test_retention_below_one_is_refused():
 
 def test_registry_address_is_the_announced_one():
     announced = Keys({keys.host("registry"): "127.0.0.1", keys.port("registry"): "5000"})
-    assert images.registry_address(announced) == "127.0.0.1:5000"
-    assert images.registry_address(Keys()) is None
-    assert images.registry_address(None) is None
+    assert registry_address(announced) == "127.0.0.1:5000"
+    assert registry_address(Keys()) is None
+    assert registry_address(None) is None
