@@ -11,6 +11,10 @@ the CLI deal with one vocabulary::
         ├── ValidationError      a name or value breaks a rule (a 4xx)
         └── ConfigurationError   the platform is set up wrongly
 
+Components extend the tree rather than start their own: ``store.StoreError``
+is a DeisError (its ``StoreUnavailable`` also a TemporaryError) and
+``router.nginx.NginxError`` a ConfigurationError.
+
 Retryable vs permanent is part of the type (kopf's TemporaryError and
 PermanentError), so loops know whether to back off or give up.
 """

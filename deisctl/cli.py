@@ -275,17 +275,7 @@ def database() -> None:
 def _database(platform: Platform):
     from database.admin import Database
 
-    return _store_call(Database, platform.etcd(), platform.environ)
-
-
-def _store_call(action, *args):
-    """Like :func:`_run`, for calls that reach the store (its errors are not DeisErrors)."""
-    from store import StoreError
-
-    try:
-        return _run(action, *args)
-    except StoreError as exc:
-        raise DeisctlError(f"the store: {exc}") from exc
+    return _run(Database, platform.etcd(), platform.environ)
 
 
 @database.command("backups")
@@ -293,7 +283,7 @@ def _store_call(action, *args):
 def database_backups(platform: Platform) -> None:
     """List the base backups in the store, oldest first."""
     db = _database(platform)
-    found = _store_call(db.backups)
+    found = _run(db.backups)
     if not found:
         click.echo(f"No base backups in {db.store_url} yet. Take one with 'deisctl database backup'.")
         return
@@ -314,7 +304,7 @@ def database_backup(platform: Platform) -> None:
     db = _database(platform)
     started = time.monotonic()
     click.echo("database: taking a base backup")
-    backup = _store_call(db.backup_now)
+    backup = _run(db.backup_now)
     click.echo(f"database: base backup {backup.name} stored ({backup.size / 1e6:.1f} MB, "
                f"{time.monotonic() - started:.1f} s)")
 
@@ -353,14 +343,14 @@ def database_restore(platform: Platform, name: str | None, to_time: str | None, 
     db = _database(platform)
     from database.admin import choose
 
-    backup = _run(choose, _store_call(db.restorable), name, target)
+    backup = _run(choose, _run(db.restorable), name, target)
     until = f" up to {target.describe()}" if target else " and every commit archived after it"
     click.echo(f"Restoring base backup {backup.name} ({backup.size / 1e6:.1f} MB){until}.")
     click.echo(f"The current data in {db.cluster.data} is moved aside, not deleted.")
     if not yes:
         click.confirm("Stop the database and restore?", abort=True)
     started = time.monotonic()
-    aside = _store_call(lambda: db.restore(backup, target, stop=lambda: platform.stop([component]),
+    aside = _run(lambda: db.restore(backup, target, stop=lambda: platform.stop([component]),
                                            start=lambda: platform.start([component]), report=click.echo))
     click.echo(f"database: restored {backup.name}{until} in {time.monotonic() - started:.1f} s")
     if aside is not None:

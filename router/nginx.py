@@ -19,13 +19,14 @@ from pathlib import Path
 
 import psutil
 
+from deis.errors import ConfigurationError
 from router.render import NginxPaths
 
 log = logging.getLogger(__name__)
 
 
-class NginxError(Exception):
-    """nginx refused a configuration or would not start."""
+class NginxError(ConfigurationError):
+    """nginx refused a configuration or would not start: a person must fix it (retrying will not help)."""
 
 
 class Nginx:

@@ -1,11 +1,14 @@
 """The store's interface: what every backend (``file``, ``rados``, ``s3``) provides.
 
-Exception tree (callers catch these, never a backend library's own errors)::
+Exception tree (callers catch these, never a backend library's own errors); the
+root is a :class:`deis.errors.DeisError`, so a caller that handles the platform's
+errors handles the store's too::
 
-    StoreError
-    ├── NotFound          the key does not exist
-    ├── InvalidKey        the key is not a relative path of safe parts
-    └── StoreUnavailable  the backend did not answer (retryable)
+    DeisError
+    └── StoreError            something went wrong in the store
+        ├── NotFound          the key does not exist
+        ├── InvalidKey        the key is not a relative path of safe parts
+        └── StoreUnavailable  the backend did not answer (also a TemporaryError: retryable)
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from deis.errors import TemporaryError
+from deis.errors import DeisError, TemporaryError
 
 #: Parts of a key: letters, digits and ``._-``; never ``.`` or ``..``.
 _KEY_PART = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9._@-]+$")
 CHUNK = 64 * 1024
 
 
-class StoreError(Exception):
+class StoreError(DeisError):
     """Something went wrong in the store."""
 
 
