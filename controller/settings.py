@@ -18,6 +18,7 @@ from sqlalchemy import URL
 from controller import validators
 from deis import isolation, keys
 from deis.settings import KeyReader, Setting, Settings
+from registry import retention
 
 REGISTRATION_MODES = ("enabled", "disabled", "admin_only")
 #: What the database component announces under ``/deis/database/``.
@@ -101,6 +102,8 @@ SETTINGS = Settings("controller", [
             help="failed logins per username, and per client address, that close logins for a while (429)"),
     Setting("loginFailureWindow", default=300, parse=_positive_int,
             help="seconds failed logins are counted for, and at most how long a throttled login waits"),
+    Setting("imageRetention", default=retention.DEFAULT_KEEP, parse=_positive_int,
+            help="images kept per app (those of its newest releases); older ones are deleted"),
 ])
 
 

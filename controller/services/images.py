@@ -25,30 +25,15 @@ from sqlalchemy.orm import Session
 
 from controller.models import App, Build, Release
 from controller.services.runtime import Runtime
+from controller.settings import SETTINGS
 from deis import keys
 from deis.errors import DeisError
 from deis.etcd import Etcd
 from deis.images import registry_address
-from deis.settings import Setting, Settings
 from registry import retention
 from registry.client import RegistryClient
 
 log = logging.getLogger(__name__)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"{text!r} is not a positive integer")
-    return value
-
-
-#: Declared here, read like every controller setting: ``DEIS_CONTROLLER_IMAGERETENTION``,
-#: then ``/deis/controller/imageRetention``, then the default.
-RETENTION = Settings("controller", [
-    Setting("imageRetention", default=retention.DEFAULT_KEEP, parse=_positive_int,
-            help="images kept per app (those of its newest releases); older ones are deleted"),
-])
 
 
 @dataclass(frozen=True)
@@ -74,7 +59,7 @@ def after_release(session: Session, runtime: Runtime, app: App) -> Pruned:
         address = registry_address(etcd)
         if address is None:
             return Pruned()
-        keep = RETENTION.bind(etcd).get("imageRetention")
+        keep = SETTINGS.bind(etcd).get("imageRetention")
         kept = retention.kept_tags(release_images(session, app), address, app.id, keep)
         return prune(runtime, etcd, address, app.id, kept)
     except DeisError as exc:

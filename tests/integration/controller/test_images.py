@@ -22,7 +22,7 @@ import pytest
 from controller.app import create_app
 from controller.scheduler import ImageUnavailable
 from controller.scheduler.docker import DockerScheduler
-from controller.services import images as hygiene
+from controller.settings import SETTINGS
 from deis import keys
 from tests.integration.controller.conftest import PLATFORM_DOMAIN, _empty_tables, register
 from tests.integration.test_registry import blob_paths, push
@@ -35,7 +35,7 @@ KEEP = 2
 @pytest.fixture
 def app(database_url, etcd_endpoint, registry, docker_client, monkeypatch):
     """The controller with real etcd and Docker, keeping the images of the last two releases."""
-    monkeypatch.setenv(hygiene.RETENTION.env_name("imageRetention"), str(KEEP))
+    monkeypatch.setenv(SETTINGS.env_name("imageRetention"), str(KEEP))
     settings = {"databaseUrl": database_url, "platformDomain": PLATFORM_DOMAIN,
                 "stopGracePeriod": 1, "startTimeout": 10, "routerWaitTimeout": 2}
     application = create_app({"TESTING": True, "DEIS_ETCD": etcd_endpoint, "DEIS_SETTINGS": settings})

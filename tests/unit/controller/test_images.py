@@ -2,7 +2,7 @@
 
 import pytest
 
-from controller.services import images
+from controller.settings import SETTINGS
 from deis import keys
 from deis.errors import ConfigurationError
 from deis.images import registry_address
@@ -14,15 +14,15 @@ class Keys(dict):
 
 
 def test_retention_defaults_to_five_and_reads_the_controller_setting():
-    assert images.RETENTION.bind(Keys(), environ={}).get("imageRetention") == 5
-    assert images.RETENTION.bind(Keys({keys.component("controller", "imageRetention"): "3"}), environ={}) \
+    assert SETTINGS.bind(Keys(), environ={}).get("imageRetention") == 5
+    assert SETTINGS.bind(Keys({keys.component("controller", "imageRetention"): "3"}), environ={}) \
         .get("imageRetention") == 3
-    assert images.RETENTION.env_name("imageRetention") == "DEIS_CONTROLLER_IMAGERETENTION"
+    assert SETTINGS.env_name("imageRetention") == "DEIS_CONTROLLER_IMAGERETENTION"
 
 
 def test_retention_below_one_is_refused():
     with pytest.raises(ConfigurationError, match="positive integer"):
-        images.RETENTION.bind(Keys(), environ={"DEIS_CONTROLLER_IMAGERETENTION": "0"}).get("imageRetention")
+        SETTINGS.bind(Keys(), environ={"DEIS_CONTROLLER_IMAGERETENTION": "0"}).get("imageRetention")
 
 
 def test_registry_address_is_the_announced_one():
