@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from database import archiving, wal
+from database import archiving, walstore
 from database import backup as backups
 from deis import keys
 from deis.etcd import Etcd
@@ -112,8 +112,8 @@ class Baseline:
 def wal_after(store, backup: backups.Backup) -> list:
     """Return the stored WAL objects a restore of ``backup`` reads: its timeline from its start, and history."""
     found = []
-    for info in store.list(wal.PREFIX):
-        name = info.key[len(wal.PREFIX):].removesuffix(".gz")
+    for info in store.list(walstore.PREFIX):
+        name = info.key[len(walstore.PREFIX):].removesuffix(".gz")
         if name.endswith(".history") or (len(name) == 24 and name[:8] == backup.start_wal[:8]
                                          and name >= backup.start_wal):
             found.append(info)
@@ -145,7 +145,7 @@ def baseline(kind: str, store, backup: backups.Backup, segments: list, folder: P
     result.untar = time.perf_counter() - started
     started = time.perf_counter()
     for info in segments:
-        target = folder / "wal" / info.key[len(wal.PREFIX):].removesuffix(".gz")
+        target = folder / "wal" / info.key[len(walstore.PREFIX):].removesuffix(".gz")
         if kind == "s3":
             body = store._client.get_object(Bucket=store.bucket, Key=info.key)["Body"].read()
             target.write_bytes(gzip.decompress(body))

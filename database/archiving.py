@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from database import exposure, prefetch
+from database import segments
 from database.postgres import PostgresError
 
 log = logging.getLogger(__name__)
@@ -87,12 +87,12 @@ def waiting_files(cluster) -> list[str]:
 
 def waiting_segments(cluster) -> list[str]:
     """Return :func:`waiting_files` that are WAL segments (not history or backup labels)."""
-    return [name for name in waiting_files(cluster) if prefetch.is_segment(name)]
+    return [name for name in waiting_files(cluster) if segments.is_segment(name)]
 
 
 def insert_lsn(cluster) -> int:
     """Return the LSN the server writes next."""
-    return exposure.parse_lsn(cluster.query("SELECT pg_current_wal_insert_lsn()"))
+    return segments.parse_lsn(cluster.query("SELECT pg_current_wal_insert_lsn()"))
 
 
 def segment_size(cluster) -> int:

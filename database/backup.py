@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from database import wal
+from database import walstore
 from store import NotFound, StoreError
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,8 @@ def prune(store, keep: int) -> list[str]:
 
 
 def _prune_wal(store, oldest_needed: str) -> None:
-    for info in store.list(wal.PREFIX):
-        name = info.key[len(wal.PREFIX):].removesuffix(".gz")
+    for info in store.list(walstore.PREFIX):
+        name = info.key[len(walstore.PREFIX):].removesuffix(".gz")
         # Segment names sort by timeline, then position; history files are always kept.
         if len(name) == 24 and name < oldest_needed:
             store.delete(info.key)

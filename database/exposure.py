@@ -21,25 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from database.segments import segment_start, start_of_segment_holding
+
 #: Seconds past ``archiveTimeout`` before the watcher switches the segment itself.
 GRACE = 5.0
-
-
-def parse_lsn(text: str) -> int:
-    """Return the LSN ``'0/3000060'`` as a number."""
-    high, _, low = text.partition("/")
-    return (int(high, 16) << 32) | int(low, 16)
-
-
-def segment_start(name: str, segment_size: int) -> int:
-    """Return the first LSN of WAL segment file ``name`` (24 hex digits)."""
-    log, seg = int(name[8:16], 16), int(name[16:24], 16)
-    return (log << 32) + seg * segment_size
-
-
-def start_of_segment_holding(lsn: int, segment_size: int) -> int:
-    """Return the first LSN of the segment ``lsn`` falls in."""
-    return lsn - lsn % segment_size
 
 
 @dataclass

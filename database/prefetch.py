@@ -9,7 +9,7 @@ next :data:`AHEAD` segments into ``pg_wal/.deis-prefetch/`` (each written to
 a temporary name and renamed, so a file there is always whole); later
 fetches find their segment there and only rename it into place.
 
-Archived segments never change (:func:`database.wal.push` refuses different
+Archived segments never change (:func:`database.walstore.push` refuses different
 bytes under a stored name), so a prefetched copy is as good as the store's.
 The read-ahead stops at the first segment the store does not have, and when
 recovery has ended (``recovery.signal`` is gone); deis-database removes the
@@ -26,25 +26,15 @@ import sys
 import zlib
 from pathlib import Path
 
+from database import walstore
+from database.segments import following, is_segment
+from store import StoreError, open_store
+
 log = logging.getLogger("database.wal")
 
 #: Segments fetched ahead of the one PostgreSQL asked for.
 AHEAD = 8
 FOLDER = ".deis-prefetch"
-#: Segments per log file id with PostgreSQL's default 16 MiB segments.
-SEGMENTS_PER_ID = 0x100
-
-
-def is_segment(name: str) -> bool:
-    """True for a WAL segment name (24 hex digits), not a history or backup label file."""
-    return len(name) == 24 and all(c in "0123456789ABCDEF" for c in name)
-
-
-def following(name: str, count: int) -> list[str]:
-    """Return the ``count`` segment names after ``name`` on its timeline (pure)."""
-    timeline, position = name[:8], int(name[8:16], 16) * SEGMENTS_PER_ID + int(name[16:24], 16)
-    return [f"{timeline}{n // SEGMENTS_PER_ID:08X}{n % SEGMENTS_PER_ID:08X}"
-            for n in range(position + 1, position + 1 + count)]
 
 
 def spool_of(destination: Path) -> Path:
@@ -83,8 +73,6 @@ def _locked(spool: Path) -> bool:
 
 def run(destination: Path, name: str, store) -> int:
     """Fetch the segments after ``name`` into the spool; return how many were fetched."""
-    from database import wal
-
     spool = spool_of(destination)
     recovery_signal = destination.resolve().parent.parent / "recovery.signal"
     for stale in spool.iterdir():
@@ -96,7 +84,7 @@ def run(destination: Path, name: str, store) -> int:
             break
         if (spool / upcoming).exists():
             continue
-        if not wal.fetch(store, upcoming, spool / upcoming):
+        if not walstore.fetch(store, upcoming, spool / upcoming):
             break
         fetched += 1
     return fetched
@@ -104,9 +92,6 @@ def run(destination: Path, name: str, store) -> int:
 
 def main(argv: list[str]) -> int:
     """``python -m database.prefetch <destination> <name>``: the background read-ahead."""
-    from database import wal
-    from store import StoreError, open_store
-
     logging.basicConfig(level=logging.INFO, format="deis-database wal prefetch: %(message)s")
     destination, name = Path(argv[0]), argv[1]
     spool = spool_of(destination)
@@ -116,7 +101,7 @@ def main(argv: list[str]) -> int:
         except BlockingIOError:
             return 0
         try:
-            store = open_store(wal.store_url())
+            store = open_store(walstore.store_url())
             try:
                 run(destination, name, store)
             finally:

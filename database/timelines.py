@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import gzip
 
-from database import wal
-from database.exposure import parse_lsn, segment_start
+from database import walstore
+from database.segments import SEGMENT_SIZE, parse_lsn, segment_start
 from store import NotFound
-
-#: PostgreSQL's default segment size; backups name their first segment in it.
-SEGMENT_SIZE = 16 * 1024 * 1024
 
 
 def parse_history(text: str) -> dict[int, int]:
@@ -47,12 +44,12 @@ def reaches(start_wal: str, newest: int, forks: dict[int, int], segment_size: in
 
 def newest_timeline(store) -> tuple[int, dict[int, int]]:
     """Return the newest archived timeline and its forks (timeline 1 has no history file)."""
-    histories = [info.key for info in store.list(wal.PREFIX) if info.key.endswith(".history.gz")]
+    histories = [info.key for info in store.list(walstore.PREFIX) if info.key.endswith(".history.gz")]
     if not histories:
         return 1, {}
-    newest = max(int(key[len(wal.PREFIX):][:8], 16) for key in histories)
+    newest = max(int(key[len(walstore.PREFIX):][:8], 16) for key in histories)
     try:
-        text = gzip.decompress(store.get(wal.key_of(f"{newest:08X}.history"))).decode()
+        text = gzip.decompress(store.get(walstore.key_of(f"{newest:08X}.history"))).decode()
     except NotFound:
         return newest, {}
     return newest, parse_history(text)

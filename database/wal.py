@@ -21,71 +21,22 @@ the segments after the one asked for are fetched ahead in the background
 
 from __future__ import annotations
 
-import gzip
 import logging
-import os
 import sys
 import time
 import zlib
 from pathlib import Path
 
 from database import prefetch
-from store import NotFound, StoreError, StoreUnavailable, open_store
+from database.segments import is_segment
+from database.walstore import fetch, push, store_url
+from store import StoreError, StoreUnavailable, open_store
 
 log = logging.getLogger("database.wal")
 
-PREFIX = "database/wal/"
 #: Exit status that makes PostgreSQL abort recovery instead of ending it.
 FATAL = 128
 FETCH_ATTEMPTS = 5
-
-
-def key_of(name: str) -> str:
-    """Return the store key of WAL file ``name`` (``000000010000000000000003``, ``00000002.history``)."""
-    if "/" in name or not name:
-        raise ValueError(f"not a WAL file name: {name!r}")
-    return f"{PREFIX}{name}.gz"
-
-
-def push(store, path: Path, name: str) -> None:
-    """Store WAL file ``path`` as ``name``; raise unless it is durably stored."""
-    data = path.read_bytes()
-    key = key_of(name)
-    try:
-        stored = gzip.decompress(store.get(key))
-    except NotFound:
-        stored = None
-    if stored is not None:
-        if stored == data:
-            log.info("%s was already archived with the same bytes", name)
-            return
-        raise StoreError(f"{key} is already archived with different bytes; refusing to replace it "
-                         "(two database histories would mix: check initId and the store URL)")
-    packed = gzip.compress(data, compresslevel=1)
-    store.put(key, packed)
-    if store.stat(key).size != len(packed):
-        raise StoreError(f"{key} reads back with the wrong size after the put")
-
-
-def fetch(store, name: str, destination: Path) -> bool:
-    """Write WAL file ``name`` to ``destination``; False when the store has no such file."""
-    try:
-        packed = store.get(key_of(name))
-    except NotFound:
-        return False
-    data = gzip.decompress(packed)  # raises on a CRC or length mismatch
-    temporary = destination.with_name(destination.name + ".partial")
-    temporary.write_bytes(data)
-    os.replace(temporary, destination)
-    return True
-
-
-def store_url() -> str:
-    """Return the store URL the database component passed down (``DEIS_DATABASE_STOREURL``)."""
-    url = os.environ.get("DEIS_DATABASE_STOREURL")
-    if not url:
-        raise SystemExit("database.wal: DEIS_DATABASE_STOREURL is not set (deis-database sets it)")
-    return url
 
 
 def main(argv: list[str]) -> int:
@@ -111,7 +62,7 @@ def main(argv: list[str]) -> int:
 
 
 def _read_ahead(name: str, destination: Path) -> None:
-    if prefetch.is_segment(name):
+    if is_segment(name):
         try:
             prefetch.start(name, destination)
         except OSError as exc:  # only an optimisation

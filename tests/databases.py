@@ -17,7 +17,7 @@ import time
 import psycopg2
 
 from database import backup as backups
-from database import wal
+from database import walstore
 from database.postgres import Cluster, PostgresError
 from deis import keys
 from store import open_store
@@ -137,7 +137,7 @@ class ArchiveWatch:
         try:
             for at, name in due:
                 self.checked += 1
-                if not store.exists(wal.key_of(name)):
+                if not store.exists(walstore.key_of(name)):
                     self.holes.append(f"{name}: written {now - at:.0f} s ago, not in the store")
         finally:
             store.close()

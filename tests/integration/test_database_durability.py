@@ -24,7 +24,7 @@ import psycopg2
 import pytest
 
 from database import backup as backups
-from database import prefetch, wal
+from database import segments, walstore
 from database.postgres import Cluster, binary
 from deis import keys
 from deisctl.components import archive_report
@@ -367,7 +367,7 @@ def test_t12_osd_killed_during_wal_upload_archiving_resumes_with_no_gap_or_damag
         assert writer.errors == []
         assert _gaps(store, first, last) == []
         for name in _segments_between(first, last):
-            assert wal.fetch(store, name, tmp_path / name), name  # gzip CRC and length checked on the way
+            assert walstore.fetch(store, name, tmp_path / name), name  # gzip CRC and length checked on the way
     finally:
         ceph.cluster.restart_dead()
         database.stop()
@@ -378,7 +378,7 @@ def test_t12_osd_killed_during_wal_upload_archiving_resumes_with_no_gap_or_damag
 def _waiting(database: DatabaseProcess) -> int:
     """Return how many finished WAL segments wait for the archiver (``.ready`` files)."""
     ready = database.data / "pg_wal" / "archive_status"
-    return sum(1 for path in ready.glob("*.ready") if prefetch.is_segment(path.name.removesuffix(".ready")))
+    return sum(1 for path in ready.glob("*.ready") if segments.is_segment(path.name.removesuffix(".ready")))
 
 
 def _failed_in_status(etcd) -> str:
@@ -416,13 +416,13 @@ def _archive_status(etcd) -> dict:
 
 def _gaps(store, first: str, last: str) -> list[str]:
     """Return segment names between ``first`` and ``last`` (same timeline) missing from the store."""
-    stored = {info.key[len(wal.PREFIX):].removesuffix(".gz") for info in store.list(wal.PREFIX)}
+    stored = {info.key[len(walstore.PREFIX):].removesuffix(".gz") for info in store.list(walstore.PREFIX)}
     return [name for name in _segments_between(first, last) if name not in stored]
 
 
 def _segments_between(first: str, last: str) -> list[str]:
     def position(name: str) -> int:
-        return int(name[8:16], 16) * prefetch.SEGMENTS_PER_ID + int(name[16:24], 16)
+        return int(name[8:16], 16) * segments.SEGMENTS_PER_ID + int(name[16:24], 16)
 
     count = position(last) - position(first)
-    return [first, *prefetch.following(first, count)] if count >= 0 else []
+    return [first, *segments.following(first, count)] if count >= 0 else []

@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from database import wal
+from database import walstore
 from deis import keys
 from store import open_store
 from tests.databases import ArchiveWatch, insert, numbers, stored_backups, superuser
@@ -89,7 +89,7 @@ def archived_after(ctl, segment: str, limit: float) -> float:
     started = time.monotonic()
     store = open_store(f"file://{ctl.root / 'store'}")
     try:
-        while not store.exists(wal.key_of(segment)):
+        while not store.exists(walstore.key_of(segment)):
             if time.monotonic() - started > limit:
                 return limit + 1
             time.sleep(0.2)

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from database import archiving, restore, wal
+from database import archiving, restore, walstore
 from database import backup as backups
 from database.postgres import Cluster
 from store import StoreError, open_store
@@ -30,25 +30,25 @@ def test_commands_are_the_interpreter_and_postgres_placeholders_only():
 def test_push_is_idempotent_and_refuses_different_bytes(store, tmp_path):
     segment = tmp_path / "000000010000000000000001"
     segment.write_bytes(b"\0" * 1000 + b"wal")
-    wal.push(store, segment, segment.name)
-    wal.push(store, segment, segment.name)  # PostgreSQL may push twice after a crash
+    walstore.push(store, segment, segment.name)
+    walstore.push(store, segment, segment.name)  # PostgreSQL may push twice after a crash
     segment.write_bytes(b"other history")
     with pytest.raises(StoreError, match="different bytes"):
-        wal.push(store, segment, segment.name)
+        walstore.push(store, segment, segment.name)
 
 
 def test_fetch_round_trip_missing_and_corrupt(store, tmp_path):
     segment = tmp_path / "src"
     segment.write_bytes(b"x" * 5000)
-    wal.push(store, segment, "000000010000000000000002")
+    walstore.push(store, segment, "000000010000000000000002")
     target = tmp_path / "RECOVERYXLOG"
-    assert wal.fetch(store, "000000010000000000000002", target) and target.read_bytes() == b"x" * 5000
-    assert wal.fetch(store, "00000002.history", target) is False
-    damaged = bytearray(store.get(wal.key_of("000000010000000000000002")))
+    assert walstore.fetch(store, "000000010000000000000002", target) and target.read_bytes() == b"x" * 5000
+    assert walstore.fetch(store, "00000002.history", target) is False
+    damaged = bytearray(store.get(walstore.key_of("000000010000000000000002")))
     damaged[-5] ^= 0xFF
-    store.put(wal.key_of("000000010000000000000003"), bytes(damaged))
+    store.put(walstore.key_of("000000010000000000000003"), bytes(damaged))
     with pytest.raises((gzip.BadGzipFile, EOFError, OSError)):
-        wal.fetch(store, "000000010000000000000003", target)
+        walstore.fetch(store, "000000010000000000000003", target)
 
 
 def _tarball(tmp_path, marker: str):
@@ -81,10 +81,10 @@ def test_prune_keeps_the_newest_and_the_wal_they_need(store, tmp_path, monkeypat
         monkeypatch.setattr(backups, "_new_name", lambda store, s=stamp: s)
         backups.push(store, _tarball(tmp_path, stamp), f"0000000100000000000000{number * 2:02X}")
     for number in range(1, 7):
-        store.put(wal.key_of(f"0000000100000000000000{number:02X}"), b"x")
-    store.put(wal.key_of("00000002.history"), b"h")
+        store.put(walstore.key_of(f"0000000100000000000000{number:02X}"), b"x")
+    store.put(walstore.key_of("00000002.history"), b"h")
     assert backups.prune(store, keep=2) == ["20260101T000000Z"]
-    left = [info.key.split("/")[-1] for info in store.list(wal.PREFIX)]
+    left = [info.key.split("/")[-1] for info in store.list(walstore.PREFIX)]
     assert left[0] == "000000010000000000000004.gz" and "00000002.history.gz" in left
 
 

@@ -1,6 +1,7 @@
 """The loss-window watch: which WAL is unarchived, since when, and when to switch a segment."""
 
-from database.exposure import ExposureWatch, parse_lsn, segment_start, start_of_segment_holding
+from database.exposure import ExposureWatch
+from database.segments import parse_lsn, segment_start, start_of_segment_holding
 
 MB16 = 16 * 1024 * 1024
 

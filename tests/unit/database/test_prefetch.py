@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from database import prefetch, wal
+from database import prefetch, segments, walstore
 from store import open_store
 
 
@@ -29,22 +29,22 @@ def archive(store, tmp_path, names):
     for name in names:
         path = tmp_path / name
         path.write_bytes(name.encode() * 100)
-        wal.push(store, path, name)
+        walstore.push(store, path, name)
 
 
 def test_following_segments_cross_log_ids_and_keep_the_timeline():
-    assert prefetch.following("0000000200000000000000FE", 3) == [
+    assert segments.following("0000000200000000000000FE", 3) == [
         "0000000200000000000000FF", "000000020000000100000000", "000000020000000100000001"]
 
 
 def test_only_segment_names_are_read_ahead():
-    assert prefetch.is_segment("000000010000000000000003")
-    assert not prefetch.is_segment("00000002.history")
-    assert not prefetch.is_segment("000000010000000000000003.00000028.backup")
+    assert segments.is_segment("000000010000000000000003")
+    assert not segments.is_segment("00000002.history")
+    assert not segments.is_segment("000000010000000000000003.00000028.backup")
 
 
 def test_run_fetches_up_to_the_first_missing_segment_and_drops_consumed_ones(store, tmp_path, data):
-    names = prefetch.following("000000010000000000000000", 4)
+    names = segments.following("000000010000000000000000", 4)
     archive(store, tmp_path, names[:3])
     destination = data / "pg_wal" / "RECOVERYXLOG"
     spool = prefetch.spool_of(destination)
@@ -57,7 +57,7 @@ def test_run_fetches_up_to_the_first_missing_segment_and_drops_consumed_ones(sto
 
 
 def test_run_stops_once_recovery_has_ended(store, tmp_path, data):
-    archive(store, tmp_path, prefetch.following("000000010000000000000000", 2))
+    archive(store, tmp_path, segments.following("000000010000000000000000", 2))
     (data / "recovery.signal").unlink()
     destination = data / "pg_wal" / "RECOVERYXLOG"
     prefetch.spool_of(destination).mkdir()
@@ -65,7 +65,7 @@ def test_run_stops_once_recovery_has_ended(store, tmp_path, data):
 
 
 def test_restore_command_reads_ahead_then_serves_from_the_spool_without_the_store(store, tmp_path, data):
-    names = prefetch.following("000000010000000000000000", 3)
+    names = segments.following("000000010000000000000000", 3)
     archive(store, tmp_path, names)
     environ = dict(os.environ, DEIS_DATABASE_STOREURL=f"file://{tmp_path}/store")
     fetch = [sys.executable, "-m", "database.wal", "fetch"]
