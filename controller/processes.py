@@ -16,9 +16,8 @@ from controller.config_rules import memory_bytes
 from controller.errors import BadRequest
 from controller.numbers import quoted, whole_number
 from controller.scheduler import ContainerSpec
-from deis import naming
+from deis import naming, ports
 
-DEFAULT_PORT = 5000
 #: Labels the publisher, logspout and our own clean-up select containers by.
 LABEL_APP, LABEL_RELEASE, LABEL_TYPE, LABEL_NUM = "deis.app", "deis.release", "deis.type", "deis.num"
 
@@ -82,10 +81,7 @@ def run_entrypoint(build: BuildInfo) -> list[str]:
 
 def port(values: Mapping[str, str], image_port: int | None) -> int:
     """Return the port the app listens on: config ``PORT``, the image's EXPOSE, else 5000."""
-    configured = str(values.get("PORT", ""))
-    if configured.isdigit() and 0 < int(configured) < 65536:
-        return int(configured)
-    return image_port or DEFAULT_PORT
+    return ports.listen_port(values.get("PORT"), image_port)
 
 
 def environment(app: str, version: int, values: Mapping[str, str], sha: str, listen: int) -> dict[str, str]:

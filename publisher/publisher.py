@@ -18,11 +18,10 @@ import time
 
 import docker
 
-from deis import isolation, keys
+from deis import health, isolation, keys
 from deis.errors import TemporaryError
 from deis.etcd import Etcd, Lease
-from publisher import health
-from publisher.routes import Candidate, candidate
+from publisher.routes import Candidate, candidate, split_address
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class Publisher:
     def _passes(self, route: Candidate, check_path: str | None) -> bool:
         """Whether ``route`` should be routed: healthy, or routed and not yet failing repeatedly."""
         key = keys.service(route.app, route.name)
-        if health.healthy(route.address, check_path, self.health_timeout):
+        if health.answers(*split_address(route.address), check_path, self.health_timeout)[0]:
             self._failures.pop(key, None)
             return True
         if key not in self._published:

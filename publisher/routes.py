@@ -2,7 +2,7 @@
 
 A container is routable when its name is ours (``<app>_v<N>.<type>.<num>``),
 its type is ``web`` or ``cmd``, it is running and it is not being drained. Its
-route is the port named by its ``PORT`` environment variable (default 5000),
+route is the port named by its ``PORT`` environment variable (:mod:`deis.ports`),
 not blindly the lowest exposed port (a Deis v1 complaint), on the container's
 own address on the app network (:mod:`deis.isolation`). App ports are never
 published on the host, so there is no host address to announce: the routers
@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deis import isolation, naming
-
-DEFAULT_PORT = 5000
+from deis import isolation, naming, ports
 
 
 @dataclass(frozen=True)
@@ -27,15 +25,6 @@ class Candidate:
     address: str  # "ip:port"
 
 
-def container_port(environment: list[str] | None) -> int:
-    """Return the port an app listens on: its ``PORT`` variable, else 5000."""
-    for item in environment or []:
-        key, _, value = item.partition("=")
-        if key == "PORT" and value.isdigit():
-            return int(value)
-    return DEFAULT_PORT
-
-
 def candidate(attrs: dict, draining: set[str], network: str = isolation.NETWORK) -> Candidate | None:
     """Return the route a container (``docker inspect`` attributes) should get, if any."""
     name = attrs.get("Name", "").lstrip("/")
@@ -44,7 +33,7 @@ def candidate(attrs: dict, draining: set[str], network: str = isolation.NETWORK)
         return None
     if not attrs.get("State", {}).get("Running"):
         return None
-    port = container_port(attrs.get("Config", {}).get("Env"))
+    port = ports.environment_port(attrs.get("Config", {}).get("Env"))
     ip = isolation.container_ip(attrs, network)
     return Candidate(parsed.app, name, f"{ip}:{port}") if ip else None
 

@@ -1,8 +1,8 @@
 """Waiting until a new container answers, before any old one is withdrawn.
 
-A routable container passes when ``HEALTHCHECK_URL`` (from its config) answers
-200 over HTTP, or, without one, when its port accepts a TCP connection — both
-on the container's own IP, never through Docker's userland proxy. Other types
+A routable container passes the probe of :mod:`deis.health` (the publisher's
+too): ``HEALTHCHECK_URL`` (from its config) answers 200 over HTTP, or, without
+one, its port accepts a TCP connection, on the container's own IP. Other types
 pass once running. A container that exits while we wait fails at once, so a
 release that crashes at boot is refused in about a second, not after a
 timeout. ``HEALTHCHECK_TIMEOUT`` (per probe, default 1 s) and
@@ -11,17 +11,14 @@ timeout. ``HEALTHCHECK_TIMEOUT`` (per probe, default 1 s) and
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import requests
-
 from controller.config_rules import HEALTHCHECK_SECONDS, healthcheck_seconds
 from controller.scheduler import ContainerSpec, Scheduler, State
-from deis import naming
+from deis import health, naming
 from deis.errors import PermanentError
 
 #: States from which a container will not answer without someone acting.
@@ -43,10 +40,8 @@ class Check:
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Check:
         """Read ``HEALTHCHECK_URL``, ``_TIMEOUT`` and ``_INITIAL_DELAY``."""
-        url = (env.get("HEALTHCHECK_URL") or "").strip() or None
-        if url and not url.startswith("/"):
-            url = f"/{url}"
-        return cls(url, _seconds(env, "HEALTHCHECK_TIMEOUT"), _seconds(env, "HEALTHCHECK_INITIAL_DELAY"))
+        return cls(health.check_path(env.get("HEALTHCHECK_URL")), _seconds(env, "HEALTHCHECK_TIMEOUT"),
+                   _seconds(env, "HEALTHCHECK_INITIAL_DELAY"))
 
     def describe(self, listen: int) -> str:
         """Say what is probed: ``GET /health on port 5000`` or ``port 5000``."""
@@ -107,28 +102,8 @@ class HealthCheck:
         ip = self.scheduler.address(spec.name)
         if not ip:
             return False, "it has no IP address yet"
-        if check.url:
-            return _http_ok(ip, spec.port, check)
-        return _port_open(ip, spec.port, check.timeout)
+        return health.answers(ip, spec.port, check.url, check.timeout)
 
     @staticmethod
     def _on(spec: ContainerSpec, check: Check) -> str:
         return f" on {check.describe(spec.port)}" if spec.port else ""
-
-
-def _port_open(ip: str, listen: int, timeout: float) -> tuple[bool, str]:
-    try:
-        with socket.create_connection((ip, listen), timeout=timeout):
-            return True, ""
-    except OSError as exc:
-        return False, f"connection failed: {exc.strerror or exc}"
-
-
-def _http_ok(ip: str, listen: int, check: Check) -> tuple[bool, str]:
-    try:
-        response = requests.get(f"http://{ip}:{listen}{check.url}", timeout=check.timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        return False, f"request failed: {type(exc).__name__}"
-    if response.status_code == 200:
-        return True, ""
-    return False, f"GET {check.url} answered {response.status_code}, not 200"

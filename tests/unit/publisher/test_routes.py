@@ -1,4 +1,5 @@
-from publisher.routes import candidate, container_port
+from deis.ports import environment_port
+from publisher.routes import candidate
 
 
 def attrs(name="myapp_v2.web.1", running=True, env=("PORT=5000",), ip="172.18.0.5", network="deis-apps"):
@@ -19,7 +20,7 @@ def test_web_container_routes_to_its_own_address_on_the_app_network_and_port():
 def test_port_comes_from_the_port_variable_not_the_lowest_exposed_port():
     route = candidate(attrs(env=("PORT=8080",)), draining=set())
     assert route.address == "172.18.0.5:8080"
-    assert container_port(["A=1"]) == 5000
+    assert environment_port(["A=1"]) == 5000
 
 
 def test_a_published_host_port_is_never_announced():
