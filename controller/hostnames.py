@@ -13,14 +13,12 @@ or another app's (:func:`check_platform_name`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from controller.errors import REQUIRED, FieldErrors
 from deis import naming
 
 MAX_LENGTH = 255
-LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
 TOO_LONG = "Hostname must be 255 characters or less."
 WILDCARD = "Adding a wildcard subdomain is currently not supported."
 INVALID = "Hostname does not look valid."
@@ -31,7 +29,7 @@ def _invalid(message: str) -> FieldErrors:
 
 
 def _label_ok(label: str, single: bool) -> bool:
-    if not LABEL.fullmatch(label) or "--" in label or label.isdigit():
+    if not naming.is_hostname_label(label) or "--" in label or label.isdigit():
         return False
     return not (single and any(char.isdigit() for char in label))
 

@@ -30,6 +30,12 @@ RUN_TYPE = "run"
 #: The process type of an image or Dockerfile app without a Procfile.
 DEFAULT_DOCKER_TYPE = "cmd"
 
+#: One label of a hostname: 1–63 letters, digits and dashes, no dash first or last (RFC 1123).
+HOSTNAME_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+#: A lower-case hostname of at most 253 characters.
+HOSTNAME_PATTERN = re.compile(rf"^(?=.{{1,253}}$){HOSTNAME_LABEL}(?:\.{HOSTNAME_LABEL})*$")
+_HOSTNAME_LABEL = re.compile(HOSTNAME_LABEL)
+
 PROCESS_TYPE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z: "$" lets "web\n" in
 _CONTAINER_NAME = re.compile(
     r"^(?P<app>[a-z0-9-]+)_v(?P<release>[0-9]+)\.(?P<type>[a-z0-9-]+)\.(?P<num>[0-9]+)$"
@@ -77,6 +83,21 @@ def validate_app_id(app_id: str, reserved: frozenset[str] = RESERVED_NAMES) -> s
     if app_id in reserved:
         raise ValidationError(f"{app_id} is a reserved name.")
     return app_id
+
+
+def is_app_id(text: str) -> bool:
+    """True when ``text`` has the form of an app id (reserved names included)."""
+    return bool(APP_ID_PATTERN.match(text)) and len(text) <= APP_ID_MAX_LENGTH
+
+
+def is_hostname(text: str) -> bool:
+    """True for a lower-case hostname: dot-separated :data:`HOSTNAME_LABEL` s, at most 253 characters."""
+    return bool(HOSTNAME_PATTERN.match(text))
+
+
+def is_hostname_label(text: str) -> bool:
+    """True when ``text`` is one lower-case hostname label (``www``, ``my-app``)."""
+    return bool(_HOSTNAME_LABEL.fullmatch(text))
 
 
 def random_app_id(rng: random.Random | None = None) -> str:

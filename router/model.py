@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 
 from deis import keys, naming
 
-HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
-APP_ID = re.compile(r"^[a-z0-9-]{1,64}$")
 SIZE = re.compile(r"^[0-9]+[kKmMgG]?$")
 
 #: ``/deis/router/<name>`` settings: default and a validator.
@@ -109,7 +107,7 @@ def valid_address(value: str) -> bool:
         ipaddress.ip_address(host)
         return True
     except ValueError:
-        return bool(HOSTNAME.match(host))
+        return bool(naming.is_hostname(host))
 
 
 def parse_whitelist(value: str) -> tuple[list[str], list[str]]:
@@ -161,7 +159,7 @@ def _router_settings(snapshot: Mapping[str, str], table: RoutingTable) -> None:
 def _apps(snapshot: Mapping[str, str], table: RoutingTable) -> None:
     for relative, value in sorted(_under(snapshot, keys.services()).items()):
         app_id, _, container = relative.partition("/")
-        if not APP_ID.match(app_id):
+        if not naming.is_app_id(app_id):
             table.errors.append(f"{keys.services()}{relative}: {app_id!r} is not an app id")
             continue
         app = table.apps.setdefault(app_id, App(app_id))
@@ -192,7 +190,7 @@ def _domains(snapshot: Mapping[str, str], table: RoutingTable) -> None:
     platform_domain = snapshot.get(keys.platform("domain"), "").strip().lower()
     for name, app_id in sorted(_under(snapshot, keys.domains()).items()):
         domain = name.lower()
-        if not HOSTNAME.match(domain):
+        if not naming.is_hostname(domain):
             table.errors.append(f"{keys.domain(name)}: {name!r} is not a valid domain name")
         elif app_id not in table.apps:
             table.errors.append(f"{keys.domain(name)}: app {app_id!r} does not exist")
@@ -211,7 +209,7 @@ def _certs(snapshot: Mapping[str, str], table: RoutingTable, cert_check) -> None
         pairs.setdefault(name, {})[part] = value
     for name, pair in sorted(pairs.items()):
         problem = "certificate or key missing" if set(pair) < {"cert", "key"} else cert_check(pair["cert"], pair["key"])
-        if not HOSTNAME.match(name):
+        if not naming.is_hostname(name):
             problem = f"{name!r} is not a valid domain name"
         if problem:
             table.errors.append(f"{keys.certs()}{name}: {problem}; served without TLS")
