@@ -45,7 +45,7 @@ SETTINGS = Settings("builder", [
     Setting("bind", default="",
             help="address the SSH server binds; empty: the announced host (loopback on one host, where "
                  "the router forwards public 2222 here; 0.0.0.0 or the node's address on a cluster)"),
-    Setting("host", default="127.0.0.1", env="HOST", help="address announced at /deis/builder/host"),
+    Setting("host", default="127.0.0.1", env="HOST", help=f"address announced at {keys.host('builder')}"),
     Setting("dataDir", default=str(Paths.from_env().data("builder")),
             help="where bare repositories and build caches live (<DEIS_DATA_DIR>/builder)"),
     Setting("builderKey", env="DEIS_BUILDER_KEY", key=keys.component("controller", "builderKey"),

@@ -49,7 +49,7 @@ def _days(text: str) -> int:
 SETTINGS = Settings("controller", [
     Setting("port", default=8000, parse=int, help="HTTP port of the API"),
     Setting("host", default="127.0.0.1",
-            help="address announced at /deis/controller/host, where routers and the builder reach the API"),
+            help=f"address announced at {keys.host('controller')}, where routers and the builder reach the API"),
     Setting("bind", default="",
             help="address gunicorn listens on; empty: the announced host (loopback on one host; "
                  "0.0.0.0 or the node's address on a cluster)"),

@@ -10,7 +10,7 @@ from deis.settings import Setting, Settings
 from store.settings import default_url
 
 SETTINGS = Settings("logger", [
-    Setting("host", default="127.0.0.1", env="HOST", help="address announced at /deis/logs/host"),
+    Setting("host", default="127.0.0.1", env="HOST", help=f"address announced at {keys.host('logs')}"),
     Setting("bind", default="127.0.0.1", help="address the listeners bind (0.0.0.0 on a cluster)"),
     Setting("port", default=514, parse=int, help="syslog port, TCP (octet-counted or newline) and UDP"),
     Setting("httpPort", default=8088, parse=int, help="HTTP API port (deis logs)"),

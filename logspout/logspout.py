@@ -22,6 +22,7 @@ from pathlib import Path
 
 import docker
 
+from deis import keys
 from deis.errors import EtcdUnavailable
 from deis.etcd import Etcd, discover
 from logspout.checkpoints import Checkpoints
@@ -58,7 +59,8 @@ class LoggerAddress:
         except EtcdUnavailable:
             return
         if address != self.current:
-            log.info("logger is at %s", f"{address[0]}:{address[1]}" if address else "nowhere (no /deis/logs/host)")
+            where = f"{address[0]}:{address[1]}" if address else f"nowhere (no {keys.host('logs')})"
+            log.info("logger is at %s", where)
         self.current = address
 
     def _loop(self) -> None:

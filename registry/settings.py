@@ -33,7 +33,7 @@ def default_config_path(environ=os.environ) -> str:
 
 SETTINGS = Settings("registry", [
     Setting("host", default="127.0.0.1",
-            help="address announced at /deis/registry/host; Docker pulls plain HTTP from loopback only"),
+            help=f"address announced at {keys.host('registry')}; Docker pulls plain HTTP from loopback only"),
     Setting("bind", default="127.0.0.1", help="address the registry listens on (0.0.0.0 on a cluster)"),
     Setting("port", default=5000, parse=int, help="HTTP port of the registry API (/v2/)"),
     Setting("storageDir", default=default_storage_dir(), help="folder of the blobs when the store is not S3"),
