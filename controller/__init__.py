@@ -12,8 +12,9 @@ checks that nothing below ``api`` imports Flask):
 * pure rules: ``permissions``, ``pagination``, ``serializers``, ``status``,
   ``sshkeys``, ``tokens``, ``validators``, ``errors``, ``hostnames``,
   ``certificates``, ``openapi``, ``config_rules``, ``summaries``, ``processes``;
-* ``publishing`` — the etcd side (domains, certs, routed config) written from
-  the database, on change and at start;
+* ``etcd_side`` — what the etcd side of an app is (marker, domains, certs,
+  routed config), written from the database; ``api.publication`` writes it on
+  every change, before the commit, and ``server`` at start;
 * ``server`` — ``deis-controller``: secrets, migration, ``publish_all``,
   gunicorn, the ``/deis/controller`` announcement.
 """

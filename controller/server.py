@@ -22,7 +22,7 @@ import time
 
 from gunicorn.app.base import BaseApplication
 
-from controller import db, publishing
+from controller import db, etcd_side
 from controller import settings as controller_settings
 from controller.app import create_app
 from deis import keys
@@ -65,7 +65,7 @@ def publish_everything(url: str, etcd: Etcd) -> None:
     database = db.Database(url)
     try:
         with database.transaction() as session:
-            publishing.publish_all(session, etcd)
+            etcd_side.publish_all(session, etcd)
     finally:
         database.dispose()
 

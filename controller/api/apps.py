@@ -63,6 +63,7 @@ def destroy_app(app_id: str) -> Response:
     app = apps.authorize(context.session(), context.caller(), app_id, request.method)
     containers.destroy_all(runtime(), app.id)
     apps.destroy(context.session(), app, context.etcd())
+    publication.unpublish_app(app.id)
     context.commit()
     images.forget_app(runtime(), context.etcd(), app.id)  # image hygiene: the app's images go with it
     return respond(status=204)

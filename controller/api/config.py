@@ -2,8 +2,8 @@
 
 from flask import Blueprint, Response, request
 
-from controller import publishing, serializers
-from controller.api import context
+from controller import serializers
+from controller.api import context, publication
 from controller.api.responses import respond
 from controller.api.runtime import runtime
 from controller.services import apps, config
@@ -31,9 +31,8 @@ def set_config(app_id: str) -> Response:
     session, caller = context.session(), context.caller()
     app = apps.authorize(session, caller, app_id, request.method)
     new, release = config.set_config(session, runtime(), app, caller, context.body())
+    publication.publish_app(app)  # routed config (whitelist, health checks) before the commit
     context.commit()
-    if (etcd := context.etcd()) is not None:
-        publishing.publish_app(session, etcd, app)
     body = serializers.config(new)
     # v1 showed these in the answer (not stored); its CLI prints "done, v<N>" from DEIS_RELEASE.
     body["values"].update(DEIS_APP=app.id, DEIS_RELEASE=f"v{release.version}")

@@ -2,8 +2,8 @@
 
 from flask import Blueprint, Response, request
 
-from controller import publishing, serializers
-from controller.api import context
+from controller import serializers
+from controller.api import context, publication
 from controller.api.responses import paginated, respond
 from controller.api.runtime import runtime
 from controller.services import apps, releases, releasing
@@ -31,8 +31,7 @@ def rollback(app_id: str) -> Response:
     session, caller = context.session(), context.caller()
     app = apps.authorize(session, caller, app_id, request.method)
     release = releasing.rollback(session, runtime(), app, caller, context.body())
+    # The rolled-back config may differ in what routers and publishers read (health checks).
+    publication.publish_app(app)
     context.commit()
-    if (etcd := context.etcd()) is not None:
-        # The rolled-back config may differ in what routers and publishers read (health checks).
-        publishing.publish_app(session, etcd, app)
     return respond({"version": release.version}, 201)

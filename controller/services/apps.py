@@ -9,7 +9,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from controller import permissions, publishing
+from controller import permissions
 from controller.errors import UNIQUE, FieldErrors, NotFound, PermissionDenied
 from controller.models import App, Domain, Perm, User
 from controller.services import events, logs, releases
@@ -127,12 +127,11 @@ def transfer(session: Session, user: User, app: App, new_owner: str) -> None:
 def destroy(session: Session, app: App, etcd: Etcd | None = None) -> None:
     """Delete ``app`` and (by cascade) everything recorded about it.
 
-    Its routes leave etcd too (domains, routed config, container routes) and
-    its log leaves the logger when ``etcd`` is given. (Containers are removed
-    by the caller through the scheduler; the git repository by the builder.)
+    Its log leaves the logger when ``etcd`` is given. (Containers are removed
+    by the caller through the scheduler, its routes through
+    :mod:`controller.api.publication`; the git repository by the builder.)
     """
     session.delete(app)
     session.flush()
     if etcd is not None:
-        publishing.unpublish_app(etcd, app.id)
         logs.delete(etcd, app.id)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from controller import permissions, sshkeys
 from controller.errors import FieldErrors, NotAuthenticated, NotFound, PermissionDenied, required
+from controller.etcd_side import latest_config
 from controller.models import App, Config, Key, Push, User
-from controller.publishing import latest_config
 from controller.services.apps import get_app, role
 from controller.services.users import find_user
 

@@ -1,10 +1,10 @@
-"""``controller.publishing`` against real PostgreSQL and etcd: the etcd side rebuilt from the database."""
+"""``controller.etcd_side`` against real PostgreSQL and etcd: the etcd side rebuilt from the database."""
 
 import pytest
 
-from controller import publishing
+from controller import etcd_side
+from controller.etcd_side import CONFIG_ROOT
 from controller.models import App
-from controller.publishing import CONFIG_ROOT
 from deis import keys
 from tests import tlscerts
 
@@ -53,7 +53,7 @@ def platform(app, owner, etcd):
     set_config(app, "shop", {"DEIS_WHITELIST": "10.0.0.0/8", "HEALTHCHECK_URL": "/health", "SECRET": "no"})
     with app.extensions["deis.db"].transaction() as session:
         for record in session.query(App):
-            publishing.publish_app(session, etcd, record)
+            etcd_side.publish_app(session, etcd, record)
     return {
         keys.app_marker("shop"): "shop", keys.app_marker("blog"): "blog",
         keys.domain("shop.example.org"): "shop", keys.domain("blog.example.org"): "blog",
@@ -71,7 +71,7 @@ def test_publish_app_removes_stale_config_and_domains(app, platform, etcd, sessi
     etcd.put(keys.app_config("shop", "HEALTHCHECK_TIMEOUT"), "9")
     etcd.put(keys.domain("gone.example.org"), "shop")
     set_config(app, "shop", {"HEALTHCHECK_URL": "/ready"})
-    publishing.publish_app(session, etcd, session.query(App).filter_by(id="shop").one())
+    etcd_side.publish_app(session, etcd, session.query(App).filter_by(id="shop").one())
     expected = {k: v for k, v in platform.items() if "deis_whitelist" not in k}
     expected[keys.app_config("shop", "HEALTHCHECK_URL")] = "/ready"
     assert controller_side(etcd) == expected
@@ -79,7 +79,7 @@ def test_publish_app_removes_stale_config_and_domains(app, platform, etcd, sessi
 
 def test_publish_all_rebuilds_a_wiped_etcd(platform, etcd, session):
     etcd.delete_prefix(keys.ROOT)
-    publishing.publish_all(session, etcd)
+    etcd_side.publish_all(session, etcd)
     assert controller_side(etcd) == platform
 
 
@@ -90,14 +90,14 @@ def test_publish_all_removes_what_the_database_does_not_have(platform, etcd, ses
     etcd.put(keys.app_marker("ghost"), "ghost")
     etcd.put(keys.cert("ghost.example.org", "cert"), "old")
     etcd.put(keys.service("shop", "shop_v2.web.1"), "10.0.0.9:5000")  # the publisher's, kept
-    publishing.publish_all(session, etcd)
+    etcd_side.publish_all(session, etcd)
     assert controller_side(etcd) == platform
     assert etcd.get(keys.service("shop", "shop_v2.web.1")) == "10.0.0.9:5000"
 
 
 def test_unpublish_app_removes_only_that_app(platform, etcd):
     etcd.put(keys.service("shop", "shop_v2.web.1"), "10.0.0.9:5000")
-    publishing.unpublish_app(etcd, "shop")
+    etcd_side.unpublish_app(etcd, "shop")
     remaining = controller_side(etcd)
     assert remaining == {k: v for k, v in platform.items() if "/shop" not in k or "/certs/" in k}
     assert etcd.get_prefix(keys.services("shop"))[0] == {}
@@ -105,5 +105,5 @@ def test_unpublish_app_removes_only_that_app(platform, etcd):
 
 def test_publishing_twice_changes_nothing(platform, etcd, session):
     revision = etcd.revision()
-    publishing.publish_all(session, etcd)
+    etcd_side.publish_all(session, etcd)
     assert etcd.revision() == revision

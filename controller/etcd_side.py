@@ -8,7 +8,9 @@ few config values they need. Nothing is
 written from ORM events. Instead one function per scope computes the whole
 desired subtree, compares it with etcd and writes only the difference:
 
-* :func:`publish_app` after any change to an app's domains or config;
+* :func:`publish_app` after any change to an app's domains or config (from a
+  request, only through :mod:`controller.api.publication`, which fixes when:
+  after the flush, before the commit);
 * :func:`publish_certs` after a certificate is added or removed;
 * :func:`unpublish_app` when an app is destroyed (its containers' routes too);
 * :func:`publish_all` at controller start, which also removes keys of apps,
