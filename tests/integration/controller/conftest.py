@@ -14,12 +14,19 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher, profiles
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import create_engine, make_url, text
 
 from controller import passwords
 from controller.app import create_app
 from controller.db import engine_url, migrate
 from controller.models import Base
+from controller.scheduler.fake import FakeScheduler
+from controller.services.deploy import Deployer
+from controller.services.health import HealthCheck
+from controller.services.routes import NoRoutes
+from controller.services.runtime import Runtime
 
 PASSWORD = "s3cret pass"
 PLATFORM_DOMAIN = "example.com"
@@ -86,6 +93,28 @@ def app(database_url):
 
 #: The builder key of :func:`etcd_app` (what ``X-Deis-Builder-Auth`` must carry).
 BUILDER_KEY = "test-builder-key"
+
+
+def on_fake_scheduler(database_url: str, etcd_endpoint: str | None = None):
+    """Yield a controller app with a builder key on the fake scheduler (every health check passes).
+
+    Tables are emptied afterwards. For the suites that drive every route
+    (authz matrix, mass assignment, fuzzing): below the API all is pure logic.
+    """
+    application = make_app(database_url, etcd_endpoint, builderKey=BUILDER_KEY)
+    fake = FakeScheduler(run_result=(0, "ran\n"))
+    health = HealthCheck(fake, probe=lambda spec, check: (True, ""))
+    application.extensions["deis.runtime"] = Runtime(fake, Deployer(fake, health, NoRoutes(), grace=0))
+    yield application
+    application.extensions["deis.db"].dispose()
+    _empty_tables(database_url)
+
+
+def new_public_key(comment: str) -> str:
+    """Return a fresh ed25519 public key in OpenSSH form."""
+    public = ed25519.Ed25519PrivateKey.generate().public_key()
+    text = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    return f"{text} {comment}"
 
 
 @pytest.fixture

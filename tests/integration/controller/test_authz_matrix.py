@@ -26,20 +26,14 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher, profiles
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import create_engine, text
 
 from controller import passwords
 from controller.db import engine_url
 from controller.models import Base
 from controller.scheduler.fake import FakeScheduler
-from controller.services.deploy import Deployer
-from controller.services.health import HealthCheck
-from controller.services.routes import NoRoutes
-from controller.services.runtime import Runtime
 from tests import tlscerts
-from tests.integration.controller.conftest import BUILDER_KEY, _empty_tables, make_app, register
+from tests.integration.controller.conftest import BUILDER_KEY, new_public_key, on_fake_scheduler, register
 
 APP, MISSING = "myapp", "no-such-app"
 OWNER, COLLABORATOR, ADMIN, OTHER = "owner", "collaborator", "admin", "other"
@@ -50,13 +44,6 @@ MEMBERS = frozenset({OWNER, COLLABORATOR, ADMIN})
 MANAGERS = frozenset({OWNER, ADMIN})
 PROCFILE = {"web": "serve"}
 CERT_DOMAIN, FREE_DOMAIN = "www.example.org", "api.example.org"
-
-
-def new_public_key(comment: str) -> str:
-    """Return a fresh ed25519 public key in OpenSSH form."""
-    public = ed25519.Ed25519PrivateKey.generate().public_key()
-    text = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
-    return f"{text} {comment}"
 
 
 @dataclass(frozen=True)
@@ -191,14 +178,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def app(database_url):
-    """The controller on the fake scheduler (every health check passes), with a builder key."""
-    application = make_app(database_url, builderKey=BUILDER_KEY)
-    fake = FakeScheduler(run_result=(0, "ran\n"))
-    health = HealthCheck(fake, probe=lambda spec, check: (True, ""))
-    application.extensions["deis.runtime"] = Runtime(fake, Deployer(fake, health, NoRoutes(), grace=0))
-    yield application
-    application.extensions["deis.db"].dispose()
-    _empty_tables(database_url)
+    """The controller on the fake scheduler, with a builder key."""
+    yield from on_fake_scheduler(database_url)
 
 
 @pytest.fixture(scope="module")

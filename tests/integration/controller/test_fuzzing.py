@@ -28,12 +28,7 @@ from schemathesis.generation import GenerationConfig
 from schemathesis.specs.openapi.checks import ignored_auth, use_after_free
 
 from controller import openapi
-from controller.scheduler.fake import FakeScheduler
-from controller.services.deploy import Deployer
-from controller.services.health import HealthCheck as AppHealthCheck
-from controller.services.routes import NoRoutes
-from controller.services.runtime import Runtime
-from tests.integration.controller.conftest import BUILDER_KEY, PASSWORD, _empty_tables, make_app, register
+from tests.integration.controller.conftest import BUILDER_KEY, PASSWORD, on_fake_scheduler, register
 
 #: Generated requests per operation: CI's budget (the soak run of the plan takes 10 minutes).
 EXAMPLES = 30
@@ -46,14 +41,8 @@ HYPOTHESIS = settings(max_examples=EXAMPLES, deadline=None, database=None, deran
 
 @pytest.fixture(scope="module")
 def app(database_url):
-    """The controller on the fake scheduler (every health check passes), with a builder key."""
-    application = make_app(database_url, builderKey=BUILDER_KEY)
-    fake = FakeScheduler(run_result=(0, "ran\n"))
-    health = AppHealthCheck(fake, probe=lambda spec, check: (True, ""))
-    application.extensions["deis.runtime"] = Runtime(fake, Deployer(fake, health, NoRoutes(), grace=0))
-    yield application
-    application.extensions["deis.db"].dispose()
-    _empty_tables(database_url)
+    """The controller on the fake scheduler, with a builder key."""
+    yield from on_fake_scheduler(database_url)
 
 
 class Caller:

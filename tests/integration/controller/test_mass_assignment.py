@@ -24,14 +24,8 @@ from sqlalchemy import create_engine
 from controller import openapi
 from controller.db import engine_url
 from controller.models import Base
-from controller.scheduler.fake import FakeScheduler
-from controller.services.deploy import Deployer
-from controller.services.health import HealthCheck
-from controller.services.routes import NoRoutes
-from controller.services.runtime import Runtime
 from tests import tlscerts
-from tests.integration.controller.conftest import BUILDER_KEY, _empty_tables, make_app, register
-from tests.integration.controller.test_authz_matrix import new_public_key
+from tests.integration.controller.conftest import BUILDER_KEY, new_public_key, on_fake_scheduler, register
 
 APP, OTHER_APP = "myapp", "otherapp"
 FORGED_UUID = "00000000-0000-4000-8000-0000000000ff"
@@ -86,13 +80,7 @@ def test_every_documented_write_has_a_body():
 @pytest.fixture
 def app(database_url, etcd):
     """The controller on the fake scheduler, publishing to the test's (emptied) etcd."""
-    application = make_app(database_url, etcd.endpoint, builderKey=BUILDER_KEY)
-    fake = FakeScheduler(run_result=(0, "ran\n"))
-    health = HealthCheck(fake, probe=lambda spec, check: (True, ""))
-    application.extensions["deis.runtime"] = Runtime(fake, Deployer(fake, health, NoRoutes(), grace=0))
-    yield application
-    application.extensions["deis.db"].dispose()
-    _empty_tables(database_url)
+    yield from on_fake_scheduler(database_url, etcd.endpoint)
 
 
 def ok(response, status: int = 201):
