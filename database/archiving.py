@@ -95,6 +95,12 @@ def insert_lsn(cluster) -> int:
     return segments.parse_lsn(cluster.query("SELECT pg_current_wal_insert_lsn()"))
 
 
+def commit_count(cluster) -> int:
+    """Return the commits counted in every database but ``postgres`` (where our own probes run)."""
+    return int(cluster.query("SELECT coalesce(sum(xact_commit), 0) FROM pg_stat_database "
+                             "WHERE datname <> 'postgres'"))
+
+
 def segment_size(cluster) -> int:
     """Return the cluster's WAL segment size in bytes."""
     return int(cluster.query("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"))

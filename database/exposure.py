@@ -34,18 +34,21 @@ class ExposureWatch:
     segment_size: int
     first_seen: dict[int, float] = field(default_factory=dict)
 
-    def tick(self, now: float, insert_lsn: int, waiting: list[str]) -> float:
+    def tick(self, now: float, insert_lsn: int, waiting: list[str], committed: bool = True) -> float:
         """Record what is unarchived now; return the age in seconds of the oldest unarchived write.
 
         ``insert_lsn`` is where the server writes next, ``waiting`` the
         segment files PostgreSQL has finished but not yet archived (its
         ``.ready`` files). WAL before the oldest of those, or before the
-        current segment when none waits, is archived.
+        current segment when none waits, is archived. ``committed`` says
+        whether any commit happened since the previous look.
         """
         current = start_of_segment_holding(insert_lsn, self.segment_size)
         pending = {segment_start(name, self.segment_size) for name in waiting}
-        if insert_lsn > current:
-            pending.add(current)  # the segment being written holds WAL (not just its boundary)
+        if insert_lsn > current and (committed or current in self.first_seen):
+            # The open segment counts from the first look after a commit: PostgreSQL's own
+            # snapshots and checkpoints are no commits, and archive_timeout does not switch for them.
+            pending.add(current)
         self.first_seen = {start: self.first_seen.get(start, now) for start in pending}
         return now - min(self.first_seen.values()) if self.first_seen else 0.0
 

@@ -57,6 +57,7 @@ class Maintenance:
         self.watch: exposure.ExposureWatch | None = None
         self.unarchived_age = 0.0
         self.forced_switches = 0
+        self.commits: int | None = None
         self.store_url = store_url
         self.etcd = etcd
         self.interval = interval
@@ -109,12 +110,15 @@ class Maintenance:
         try:
             if self.watch is None:
                 self.watch = exposure.ExposureWatch(archiving.segment_size(self.cluster))
+            commits = archiving.commit_count(self.cluster)
             now, lsn = time.monotonic(), archiving.insert_lsn(self.cluster)
             waiting = archiving.waiting_segments(self.cluster)
-            self.unarchived_age = self.watch.tick(now, lsn, waiting)
+            # A restart resets the count: any change means commits we have not seen.
+            self.unarchived_age = self.watch.tick(now, lsn, waiting, committed=commits != self.commits)
+            self.commits = commits
             if self.watch.overdue(now, lsn, waiting, self.archive_timeout):
                 self.forced_switches += 1
-                log.warning("WAL written %.0f s ago is still in the open segment although archive_timeout is "
+                log.warning("a commit made %.0f s ago is still in the open segment although archive_timeout is "
                             "%.0f s; switching the segment so that it is archived now", self.unarchived_age,
                             self.archive_timeout)
                 archiving.switch_segment(self.cluster)

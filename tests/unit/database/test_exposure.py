@@ -36,3 +36,11 @@ def test_a_finished_segment_waiting_for_the_store_keeps_its_age_and_is_not_switc
     assert not watch.overdue(300.0, 4 * MB16 + 0x28, ["000000010000000000000003"], 60)
     # Once archived, only the open segment counts, from when it was first seen holding WAL.
     assert watch.tick(210.0, 4 * MB16 + 0x90, []) == 10.0
+
+
+def test_wal_without_a_commit_is_not_exposure_until_a_commit_lands_in_that_segment():
+    watch = ExposureWatch(MB16)
+    assert watch.tick(100.0, 3 * MB16 + 0x60, [], committed=False) == 0.0  # a background snapshot
+    assert not watch.overdue(200.0, 3 * MB16 + 0x60, [], 60)
+    assert watch.tick(210.0, 3 * MB16 + 0x90, [], committed=True) == 0.0
+    assert watch.tick(240.0, 3 * MB16 + 0x90, [], committed=False) == 30.0
