@@ -26,8 +26,10 @@ def needs_rehash(stored_hash: str) -> bool:
     return _HASHER.check_needs_rehash(stored_hash)
 
 
-#: A hash of a random password per hasher, made once: what a login of a missing user checks.
-_DECOYS: dict[int, str] = {}
+#: The hasher the decoy was made with, and the decoy: a hash of a random password.
+#: The hasher itself is kept, not its ``id()``: a replaced hasher's id can be reused
+#: by the next one, which would then verify against a hash of other parameters.
+_DECOY: tuple[PasswordHasher, str] | None = None
 
 
 def check_decoy(password: str) -> bool:
@@ -36,8 +38,8 @@ def check_decoy(password: str) -> bool:
     A login for a username that does not exist costs the same time as one
     with a wrong password, so timing does not tell which usernames exist.
     """
-    decoy = _DECOYS.get(id(_HASHER))
-    if decoy is None:
-        decoy = _DECOYS[id(_HASHER)] = _HASHER.hash(secrets.token_hex(16))
-    check_password(decoy, password)
+    global _DECOY
+    if _DECOY is None or _DECOY[0] is not _HASHER:
+        _DECOY = (_HASHER, _HASHER.hash(secrets.token_hex(16)))
+    check_password(_DECOY[1], password)
     return False
