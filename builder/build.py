@@ -17,7 +17,7 @@ import docker
 
 from builder import buildpack, dockerfile, images, output
 from builder import procfile as procfiles
-from builder.hooks import AccessDenied, ControllerUnavailable, HookRefused, Hooks
+from builder.controller_client import AccessDenied, ControllerUnavailable, HookRefused, Hooks
 from builder.limits import Limits
 from builder.output import Output
 from builder.repos import Repos

@@ -26,7 +26,7 @@ from deis.errors import TemporaryError
 HOOK = """#!{python}
 # Installed by deis-builder: builds the pushed commit before git accepts it,
 # so a failed build rejects the push and leaves the branch where it was.
-from builder.hook import main
+from builder.prereceive import main
 
 main()
 """

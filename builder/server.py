@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import paramiko
 
 from builder import hostkeys
-from builder.hooks import Hooks, controller_url
+from builder.controller_client import Hooks, controller_url
 from builder.repos import Repos
 from builder.session import Session
 from builder.settings import SETTINGS

@@ -20,7 +20,7 @@ import paramiko
 
 from builder import commands
 from builder.commands import Command
-from builder.hooks import AccessDenied, Hooks, NotFound
+from builder.controller_client import AccessDenied, Hooks, NotFound
 from builder.repos import Repos
 from builder.settings import human_size
 from deis.errors import DeisError

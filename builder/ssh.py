@@ -21,7 +21,7 @@ import threading
 
 import paramiko
 
-from builder.hooks import ControllerUnavailable, HookRefused, Hooks
+from builder.controller_client import ControllerUnavailable, HookRefused, Hooks
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ into one exception tree (library errors never leave this module)::
     ClientError                  deis.errors.PermanentError
     ├── NotLoggedIn              no session file: log in or register first
     ├── ConnectionFailed         the controller did not answer (refused, timeout, TLS)
-    └── APIError                 the controller answered 4xx/5xx: status line + body
+    └── ControllerError          the controller answered 4xx/5xx: status line + body
 
 The session file is v1's ``~/.deis/client.json`` (``~/.deis/<DEIS_PROFILE>.json``
 when that variable is set): directory 0700, file 0600, the fields of
@@ -58,7 +58,7 @@ class ConnectionFailed(ClientError):
     """The controller could not be reached, or the TLS handshake failed."""
 
 
-class APIError(ClientError):
+class ControllerError(ClientError):
     """The controller answered with an error status.
 
     ``str()`` is v1's rendering: a blank line, the status line, then one
@@ -235,7 +235,7 @@ class Client:
         response = self._send(method, self.url(path), json, params)
         self._check_version(response)
         if response.status_code >= 400:
-            raise APIError(response.status_code, response.reason, _body(response))
+            raise ControllerError(response.status_code, response.reason, _body(response))
         return response
 
     def stream_lines(self, path: str, **params: Any) -> Iterator[str]:
@@ -243,7 +243,7 @@ class Client:
         response = self._send("GET", self.url(path), None, params or None, stream=True)
         self._check_version(response)
         if response.status_code >= 400:
-            raise APIError(response.status_code, response.reason, _body(response))
+            raise ControllerError(response.status_code, response.reason, _body(response))
         with response:
             yield from response.iter_lines(decode_unicode=True)
 
@@ -305,7 +305,7 @@ class Client:
         """Raise :class:`ConnectionFailed` unless a Deis controller answers (v1: ``GET /v1/`` is 401)."""
         try:
             self.request("GET", "/v1/")
-        except APIError as exc:
+        except ControllerError as exc:
             if exc.status == 401:
                 return
         else:

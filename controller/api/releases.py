@@ -6,7 +6,7 @@ from controller import serializers
 from controller.api import context, publication
 from controller.api.responses import paginated, respond
 from controller.api.runtime import runtime
-from controller.services import apps, releases, releasing
+from controller.services import apps, release_records, releasing
 
 blueprint = Blueprint("releases", __name__, url_prefix="/v1/apps")
 
@@ -15,14 +15,14 @@ blueprint = Blueprint("releases", __name__, url_prefix="/v1/apps")
 def list_releases(app_id: str) -> Response:
     """List the app's releases, newest first (``deis releases``)."""
     app = apps.authorize(context.session(), context.caller(), app_id, request.method)
-    return paginated(releases.of_app(app), serializers.release)
+    return paginated(release_records.of_app(app), serializers.release)
 
 
 @blueprint.route("/<app_id>/releases/v<int:version>/", methods=["GET"])
 def get_release(app_id: str, version: int) -> Response:
     """Show one release (``deis releases:info v<N>``)."""
     app = apps.authorize(context.session(), context.caller(), app_id, request.method)
-    return respond(serializers.release(releases.find(context.session(), app, version)))
+    return respond(serializers.release(release_records.find(context.session(), app, version)))
 
 
 @blueprint.route("/<app_id>/releases/rollback/", methods=["POST"])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from controller import permissions
 from controller.errors import UNIQUE, FieldErrors, NotFound, PermissionDenied
 from controller.models import App, Domain, Perm, User
-from controller.services import events, logs, releases
+from controller.services import events, logs, release_records
 from controller.services.users import find_user
 from deis import naming
 from deis.errors import ValidationError
@@ -110,7 +110,7 @@ def create(session: Session, owner: User, data: dict[str, Any], reserved: frozen
         session.flush()
     except IntegrityError:
         raise FieldErrors({"id": UNIQUE}) from None
-    release = releases.initial_release(session, app, owner)
+    release = release_records.initial_release(session, app, owner)
     events.record(app.id, release.summary)  # v1: "<owner> created initial release", the app's first log line
     return app
 

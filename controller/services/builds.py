@@ -12,7 +12,7 @@ from controller import summaries
 from controller.errors import BadRequest, FieldErrors, NotFound, required
 from controller.models import App, Build, Release, User
 from controller.scheduler import ImageUnavailable
-from controller.services import locks, pulls, releases
+from controller.services import locks, pulls, release_records
 from controller.services.releasing import release_and_deploy
 from controller.services.runtime import Runtime
 from deis import naming
@@ -80,7 +80,7 @@ def create(session: Session, runtime: Runtime, app: App, user: User, data: dict[
     build = Build(app_uuid=app.uuid, app=app, owner_id=user.id, owner=user, **fields)
     session.add(build)
     session.flush()
-    config, _ = releases.parts(session, releases.latest(session, app))
+    config, _ = release_records.parts(session, release_records.latest(session, app))
     deployed = summaries.deployed(build.sha, build.image)
     summary = summaries.release_summary(user.username, {}, {}, deployed)
     return build, release_and_deploy(session, runtime, app, user, config, build, summary)

@@ -8,14 +8,14 @@ from sqlalchemy.orm import Session
 
 from controller import config_rules, summaries
 from controller.models import App, Config, Release, User
-from controller.services import locks, releases
+from controller.services import locks, release_records
 from controller.services.releasing import release_and_deploy
 from controller.services.runtime import Runtime
 
 
 def current(session: Session, app: App) -> Config:
     """Return the config of the app's newest release (after a rollback, the rolled-back one)."""
-    return releases.parts(session, releases.latest(session, app))[0]
+    return release_records.parts(session, release_records.latest(session, app))[0]
 
 
 def as_dicts(config: Config) -> dict[str, dict]:
@@ -28,8 +28,8 @@ def set_config(session: Session, runtime: Runtime, app: App, user: User,
     """Merge the posted ``values``/``memory``/``cpu``/``tags`` into a new config and release it."""
     changes = config_rules.validate(data)
     locks.hold(session, app)
-    latest = releases.latest(session, app)
-    old, build = releases.parts(session, latest)
+    latest = release_records.latest(session, app)
+    old, build = release_records.parts(session, latest)
     merged = {field: config_rules.merge(value, changes.get(field)) for field, value in as_dicts(old).items()}
     config_rules.check_sizes(merged)
     new = Config(app_uuid=app.uuid, app=app, owner_id=user.id, owner=user, **merged)

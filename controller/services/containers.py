@@ -18,7 +18,7 @@ from controller import processes, summaries
 from controller.errors import BadRequest, NotFound, ServiceUnavailable, required
 from controller.models import App, Build, Config, Container, Release, User
 from controller.scheduler import ContainerSpec, ImageUnavailable, SchedulerError, State, Status
-from controller.services import events, locks, releases
+from controller.services import events, locks, release_records
 from controller.services.runtime import Runtime
 from deis import naming
 from deis.errors import DeisError
@@ -45,7 +45,7 @@ def name_of(row: Container) -> str:
 
 def _specs(session: Session, runtime: Runtime, app: App, release: Release,
            wanted: list[tuple[str, int]]) -> list[ContainerSpec]:
-    config, build = releases.parts(session, release)
+    config, build = release_records.parts(session, release)
     info, values = build_info(build), config_info(config)
     image_port = runtime.scheduler.image_port(build.image)
     return [processes.spec(app.id, release.version, info, values, kind, num, image_port) for kind, num in wanted]
@@ -79,7 +79,7 @@ def deploy_release(session: Session, runtime: Runtime, app: App, release: Releas
     """
     if release.build_uuid is None:
         return
-    config, build = releases.parts(session, release)
+    config, build = release_records.parts(session, release)
     _ensure_image(runtime, build.image)
     structure = processes.desired_structure(app.structure or {}, build_info(build))
     wanted = [(kind, num) for kind, count in structure.items() for num in range(1, count + 1)]
@@ -108,10 +108,10 @@ def _replace_rows(session: Session, app: App, release: Release, user: User, want
 # -- scale --------------------------------------------------------------------
 
 def _deployed(session: Session, app: App) -> tuple[Release, Build]:
-    release = releases.latest(session, app)
+    release = release_records.latest(session, app)
     if release.build_uuid is None:
         raise BadRequest(NO_BUILD)
-    return release, releases.parts(session, release)[1]
+    return release, release_records.parts(session, release)[1]
 
 
 def scale(session: Session, runtime: Runtime, app: App, user: User, data: dict,
@@ -175,7 +175,7 @@ def restore_lost(session: Session, runtime: Runtime, app: App) -> list[str]:
     if not lost:
         return []
     for release in {row.release for row in lost}:  # the engine may have lost the images too
-        runtime.scheduler.ensure_image(releases.parts(session, release)[1].image)
+        runtime.scheduler.ensure_image(release_records.parts(session, release)[1].image)
     specs = [spec for row in lost for spec in _specs(session, runtime, app, row.release, [(row.type, row.num)])]
     runtime.deployer.start(app.id, specs)
     names = [spec.name for spec in specs]
@@ -189,10 +189,10 @@ def prepare_run(session: Session, runtime: Runtime, app: App, user: User, data: 
     """Return the one-off container that runs ``data["command"]`` on the current release."""
     required(data, "command")
     command = str(data["command"])
-    release = releases.latest(session, app)
+    release = release_records.latest(session, app)
     if release.build_uuid is None:
         raise BadRequest("No build associated with this release to run this command")
-    config, build = releases.parts(session, release)
+    config, build = release_records.parts(session, release)
     _ensure_image(runtime, build.image)
     events.record(app.id, f"{user.username} runs '{command}'")
     return processes.run_spec(app.id, release.version, build_info(build), config_info(config),

@@ -16,14 +16,14 @@ from controller import summaries
 from controller.errors import BadRequest
 from controller.models import App, Build, Config, Release, User
 from controller.numbers import OVERSIZE, quoted, whole_number
-from controller.services import containers, events, images, locks, releases
+from controller.services import containers, events, images, locks, release_records
 from controller.services.runtime import Runtime
 
 
 def release_and_deploy(session: Session, runtime: Runtime, app: App, user: User, config: Config,
                        build: Build | None, summary: str) -> Release:
     """Record the next release of ``app`` and deploy it (the caller holds the app's lock)."""
-    release = releases.add_release(session, app, user, config, build, summary)
+    release = release_records.add_release(session, app, user, config, build, summary)
     containers.deploy_release(session, runtime, app, release, user)
     events.record(app.id, summary)
     images.after_release(session, runtime, app)  # image hygiene: only the newest releases' images stay
@@ -31,7 +31,7 @@ def release_and_deploy(session: Session, runtime: Runtime, app: App, user: User,
 
 
 def _rollback_target(session: Session, app: App, data: dict[str, Any]) -> Release:
-    current = releases.latest(session, app)
+    current = release_records.latest(session, app)
     version = data.get("version", current.version - 1)
     text = str(version)
     number = whole_number(text.removeprefix("-")) if not isinstance(version, bool) else None
@@ -39,14 +39,14 @@ def _rollback_target(session: Session, app: App, data: dict[str, Any]) -> Releas
         raise BadRequest(f"version must be a release number such as 3, not {quoted(version)}")
     if text.startswith("-") or number < 1:
         raise BadRequest("version cannot be below 0")
-    return releases.find(session, app, number)
+    return release_records.find(session, app, number)
 
 
 def rollback(session: Session, runtime: Runtime, app: App, user: User, data: dict[str, Any]) -> Release:
     """Make a new release with the build and config of ``data["version"]`` (default: the previous)."""
     locks.hold(session, app)
     target = _rollback_target(session, app, data)
-    config, build = releases.parts(session, target)
+    config, build = release_records.parts(session, target)
     if build is None:
         raise BadRequest(f"v{target.version} has no build to roll back to; 'deis releases' lists the others")
     return release_and_deploy(session, runtime, app, user, config, build,

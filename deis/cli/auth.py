@@ -6,7 +6,7 @@ import click
 
 from deis.cli.context import State, pass_state
 from deis.cli.errors import CLIError, failure_prefix, translate
-from deis.client import APIError, Client, NotLoggedIn, Session, normalize_controller
+from deis.client import Client, ControllerError, NotLoggedIn, Session, normalize_controller
 
 __all__ = ["register", "login", "logout", "whoami", "passwd", "cancel", "regenerate"]
 
@@ -164,7 +164,7 @@ def client_username(state: State) -> str:
 def _delete_account(client: Client, target: str, username: str | None) -> None:
     try:
         client.delete("/v1/auth/cancel/", {"username": username} if username else None)
-    except APIError as exc:
+    except ControllerError as exc:
         if exc.status == 409:
             raise CLIError(f"{target} still has application associated with it. "
                            "Transfer ownership or delete them first") from None

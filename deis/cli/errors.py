@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import click
 
-from deis.client import APIError, ClientError
+from deis.client import ClientError, ControllerError
 
 
 class CLIError(click.ClickException):
@@ -29,7 +29,7 @@ class CLIError(click.ClickException):
 def translate(exc: ClientError, prefix: str = "") -> CLIError:
     """Return the CLI error for an API-client error (v1: ``Error: \\n<STATUS>\\n<key>: <msg>``)."""
     message = f"{prefix}{exc}"
-    if isinstance(exc, APIError) and exc.status == 401:
+    if isinstance(exc, ControllerError) and exc.status == 401:
         message += "\nYour session may have expired: log in again with 'deis login <controller>'."
     return CLIError(message)
 

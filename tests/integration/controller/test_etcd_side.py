@@ -31,14 +31,14 @@ def controller_side(etcd):
 def set_config(app, app_id, values):
     """Give an app a newer release whose config has ``values`` (what config:set does)."""
     from controller.models import Config
-    from controller.services import releases
+    from controller.services import release_records
 
     with app.extensions["deis.db"].transaction() as session:
         record = session.query(App).filter_by(id=app_id).one()
         config = Config(app_uuid=record.uuid, owner_id=record.owner_id, values=values)
         session.add(config)
         session.flush()
-        releases.add_release(session, record, record.owner, config, None, "config changed")
+        release_records.add_release(session, record, record.owner, config, None, "config changed")
 
 
 @pytest.fixture

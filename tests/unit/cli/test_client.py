@@ -5,9 +5,9 @@ import stat
 import pytest
 
 from deis.client import (
-    APIError,
     Client,
     ConnectionFailed,
+    ControllerError,
     NotLoggedIn,
     Session,
     load_session,
@@ -46,7 +46,7 @@ def test_anonymous_requests_carry_no_authorization(transport):
 
 def test_error_keeps_status_line_and_renders_field_errors(client, transport):
     transport.add("POST", "/v1/apps/", {"id": ["This field must be unique."]}, status=400)
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(ControllerError) as caught:
         client.post("/v1/apps/", {"id": "taken"})
     assert caught.value.status == 400
     assert caught.value.status_line == "400 BAD REQUEST"
@@ -54,12 +54,12 @@ def test_error_keeps_status_line_and_renders_field_errors(client, transport):
 
 
 def test_error_renders_detail_and_several_keys_sorted():
-    error = APIError(403, "FORBIDDEN", {"detail": "nope", "a": ["x", "y"]})
+    error = ControllerError(403, "FORBIDDEN", {"detail": "nope", "a": ["x", "y"]})
     assert error.render() == "\n403 FORBIDDEN\na: x\na: y\ndetail: nope"
 
 
 def test_error_with_text_body_prints_it():
-    assert APIError(500, "", "Error accessing logs for x").render() == \
+    assert ControllerError(500, "", "Error accessing logs for x").render() == \
         "\n500 INTERNAL SERVER ERROR\nError accessing logs for x"
 
 

@@ -1,4 +1,4 @@
-from builder.hook import Update, to_build, updates
+from builder.prereceive import Update, to_build, updates
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 ZERO = "0" * 40

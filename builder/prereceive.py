@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import docker
 
 from builder import build
-from builder.hooks import Hooks, controller_url
+from builder.controller_client import Hooks, controller_url
 from builder.limits import Limits
 from builder.output import Output
 from builder.repos import Repos
