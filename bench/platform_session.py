@@ -33,8 +33,8 @@ import docker
 import requests
 
 from tests import services
-from tests.e2e.test_journey import DOMAIN, Person, Platform, make_repo
-from tests.platform import Deisctl
+from tests.person import Person, make_repo
+from tests.platform import DOMAIN, Deisctl, Platform
 
 DOCKERFILE = """FROM {image}
 COPY index.html /www/index.html

@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import requests
 
 from deis.etcd import Etcd
 from tests.services import free_port
 
 DEISCTL = str(Path(sys.executable).with_name("deisctl"))
+#: The platform domain the e2e journey and the benchmarks configure (``.localhost``: resolves to this machine).
+DOMAIN = "deis.localhost"
 
 
 class Deisctl:
@@ -98,3 +101,24 @@ def isolated_platform(prefix: str, **environ: str) -> Iterator[Deisctl]:
     finally:
         ctl.tear_down()
         shutil.rmtree(root, ignore_errors=True)
+
+
+class Platform:
+    """The platform under test and how to reach it from this host."""
+
+    def __init__(self, ctl: Deisctl):
+        self.ctl = ctl
+        self.http = int(ctl.environ["DEIS_ROUTER_HTTPPORT"])
+        self.https = int(ctl.environ["DEIS_ROUTER_HTTPSPORT"])
+        self.git_port = int(ctl.environ["DEIS_ROUTER_BUILDERPORT"])
+
+    @property
+    def controller(self) -> str:
+        return f"http://deis.{DOMAIN}:{self.http}"
+
+    def remote(self, app: str) -> str:
+        return f"ssh://git@deis.{DOMAIN}:{self.git_port}/{app}.git"
+
+    def get(self, app: str, path: str = "/") -> requests.Response:
+        """A request through the router, as a browser would send it."""
+        return requests.get(f"http://127.0.0.1:{self.http}{path}", headers={"Host": f"{app}.{DOMAIN}"}, timeout=10)

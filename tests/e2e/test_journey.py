@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import uuid
@@ -23,73 +22,18 @@ import pytest
 import requests
 
 from deis import keys
-from tests.platform import Deisctl
+from tests.person import Person, make_repo
+from tests.platform import DOMAIN, Deisctl, Platform
 from tests.services import wait_until
 from tests.tlscerts import pair
 
 pytestmark = pytest.mark.timeout(900)
 
-DOMAIN = "deis.localhost"
 REPO = Path(__file__).resolve().parents[2]
-DEIS = str(Path(sys.executable).with_name("deis"))
 DOCKERFILE = """FROM {image}
 EXPOSE 5000
 CMD ["sh", "-c", "echo \\"dockerfile $DEIS_RELEASE\\" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp"]
 """
-
-
-class Person:
-    """Someone at their own terminal: a home directory, an SSH key, the deis CLI."""
-
-    def __init__(self, name: str, home: Path, platform: Platform):
-        self.name, self.home, self.platform = name, home, platform
-        home.mkdir(parents=True)
-        self.key = home / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@e2e", "-f", str(self.key)],
-                       check=True)
-
-    @property
-    def environ(self) -> dict[str, str]:
-        ssh = (f"ssh -i {self.key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no "
-               f"-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")
-        return {"HOME": str(self.home), "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "GIT_SSH_COMMAND": ssh,
-                "GIT_AUTHOR_NAME": self.name, "GIT_AUTHOR_EMAIL": f"{self.name}@e2e",
-                "GIT_COMMITTER_NAME": self.name, "GIT_COMMITTER_EMAIL": f"{self.name}@e2e"}
-
-    def deis(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([DEIS, *args], env=self.environ, cwd=cwd, capture_output=True, text=True,
-                                timeout=600)
-        if check:
-            assert result.returncode == 0, f"deis {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-        return result
-
-    def git(self, *args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(["git", *args], env=self.environ, cwd=cwd, capture_output=True, text=True,
-                                timeout=900)
-        if check:
-            assert result.returncode == 0, f"git {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-        return result
-
-
-class Platform:
-    """The platform under test and how to reach it from this host."""
-
-    def __init__(self, ctl: Deisctl):
-        self.ctl = ctl
-        self.http = int(ctl.environ["DEIS_ROUTER_HTTPPORT"])
-        self.https = int(ctl.environ["DEIS_ROUTER_HTTPSPORT"])
-        self.git_port = int(ctl.environ["DEIS_ROUTER_BUILDERPORT"])
-
-    @property
-    def controller(self) -> str:
-        return f"http://deis.{DOMAIN}:{self.http}"
-
-    def remote(self, app: str) -> str:
-        return f"ssh://git@deis.{DOMAIN}:{self.git_port}/{app}.git"
-
-    def get(self, app: str, path: str = "/") -> requests.Response:
-        """A request through the router, as a browser would send it."""
-        return requests.get(f"http://127.0.0.1:{self.http}{path}", headers={"Host": f"{app}.{DOMAIN}"}, timeout=10)
 
 
 #: Unique names: the engine may also run the user's own platform and its 'example' app.
@@ -129,19 +73,6 @@ def alice(people):
 @pytest.fixture(scope="module")
 def bob(people):
     return people["bob"]
-
-
-def make_repo(person: Person, folder: Path, files: dict[str, str] | Path) -> Path:
-    if isinstance(files, Path):
-        shutil.copytree(files, folder)
-    else:
-        folder.mkdir(parents=True)
-        for name, text in files.items():
-            (folder / name).write_text(text)
-    person.git("init", "-q", "-b", "master", cwd=folder)
-    person.git("add", "-A", cwd=folder)
-    person.git("commit", "-q", "-m", "first", cwd=folder)
-    return folder
 
 
 class Load:
