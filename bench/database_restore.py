@@ -39,7 +39,7 @@ from database import backup as backups
 from deis import keys
 from deis.etcd import Etcd
 from store import open_store
-from tests.integration.test_database_durability import DatabaseProcess
+from tests.databases import DatabaseProcess
 from tests.services import running_ceph, running_etcd, wait_until
 
 #: On-disk bytes of one row (tuple header, bigint, 96-character text, line pointer).
@@ -217,8 +217,7 @@ def run_one(kind: str, etcd: Etcd, ceph, megabytes: float, extra_megabytes: floa
     else:
         url, environ = f"file://{root}/store", {}
         store = open_store(url)
-    database = DatabaseProcess(etcd, root, url, environ)
-    database.environ["DEIS_DATABASE_ARCHIVETIMEOUT"] = str(ARCHIVE_TIMEOUT)
+    database = DatabaseProcess(etcd, root, url, environ, archive_timeout=ARCHIVE_TIMEOUT)
     print(f"--- store {kind} ({url})")
     try:
         database.start()

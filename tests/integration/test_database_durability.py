@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 import shutil
 import signal
@@ -29,63 +28,8 @@ from database.postgres import Cluster, binary
 from deis import keys
 from deisctl.components import archive_report
 from store import open_store
+from tests.databases import ARCHIVE_TIMEOUT, DatabaseProcess
 from tests.services import SCRIPTS, free_port, wait_until
-
-ARCHIVE_TIMEOUT = 10
-
-
-class DatabaseProcess:
-    """``deis-database`` on a free port, with its data under ``root``."""
-
-    def __init__(self, etcd, root: Path, store_url: str, extra: dict[str, str] | None = None):
-        self.etcd, self.root, self.port = etcd, root, free_port()
-        self.environ = dict(os.environ, DEIS_ETCD=etcd.endpoint if hasattr(etcd, "endpoint") else "",
-                            DEIS_DATA_DIR=str(root), DEIS_DATABASE_PORT=str(self.port),
-                            DEIS_DATABASE_STOREURL=store_url, DEIS_DATABASE_ARCHIVETIMEOUT=str(ARCHIVE_TIMEOUT),
-                            **(extra or {}))
-        self.process: subprocess.Popen | None = None
-        self.log = root / "database.log"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "database"
-
-    def start(self, timeout: float = 120) -> float:
-        """Start and wait until it is announced; return the seconds that took."""
-        started = time.monotonic()
-        with open(self.log, "ab") as output:
-            self.process = subprocess.Popen([str(SCRIPTS / "deis-database")], env=self.environ,
-                                            stdout=output, stderr=subprocess.STDOUT)
-        try:
-            wait_until(self._ready, timeout, interval=0.2, what="deis-database announced")
-        except TimeoutError:
-            raise AssertionError(f"deis-database did not start:\n{self.log.read_text()[-4000:]}") from None
-        return time.monotonic() - started
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"deis-database exited {self.process.returncode}:\n{self.log.read_text()[-4000:]}")
-        return self.etcd.get(keys.port("database")) == str(self.port)
-
-    def connect(self):
-        password = self.etcd.get(keys.component("database", "password"))
-        return psycopg2.connect(host="127.0.0.1", port=self.port, user="deis", password=password, dbname="deis",
-                                connect_timeout=5)
-
-    def postmaster_pid(self) -> int:
-        return int((self.data / "postmaster.pid").read_text().split()[0])
-
-    def stop(self) -> int:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(90)
-        return self.process.returncode if self.process else 0
-
-    def kill_postgres(self) -> None:
-        """``kill -9`` the postmaster; deis-database notices and exits."""
-        os.kill(self.postmaster_pid(), signal.SIGKILL)
-        self.process.wait(30)
-        time.sleep(1)  # the postmaster's children notice it is gone and exit
 
 
 class Writer:
