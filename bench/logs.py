@@ -29,8 +29,8 @@ import requests
 
 from deis import syslog
 from tests import services
-from tests.integration.test_logs_logger import LoggerProcess
-from tests.integration.test_logs_pipeline import LABEL, LogspoutProcess
+from tests.logspouts import LABEL, LogspoutProcess
+from tests.services import LoggerProcess
 
 LINE = "x" * 80  # with the number, ~100-byte lines
 

@@ -8,65 +8,23 @@ and 100,000 of them come back whole through the controller's API.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
 from deis import syslog
-from tests.integration.test_logs_logger import LoggerProcess
-from tests.services import wait_until
+from tests.logspouts import LABEL, LogspoutProcess
+from tests.services import LoggerProcess, wait_until
 
 pytest_plugins = ["tests.integration.cli_conftest"]
-
-SCRIPTS = Path(sys.executable).parent
-LABEL = "deis-test-logs"
 
 
 def numbered(count: int, prefix: str = "line", pause_every: int = 0) -> str:
     """A busybox shell loop printing ``<prefix>-1`` … ``<prefix>-<count>``."""
     pause = f'[ $((i % {pause_every})) -eq 0 ] && sleep 0.05; ' if pause_every else ""
     return f'i=1; while [ $i -le {count} ]; do echo {prefix}-$i; {pause}i=$((i+1)); done'
-
-
-class LogspoutProcess:
-    """A ``deis-logspout`` subprocess following only this test's containers."""
-
-    def __init__(self, etcd_endpoint: str, data_dir: Path, label: str):
-        self.environ = dict(
-            os.environ, DEIS_ETCD=etcd_endpoint, DEIS_LOGSPOUT_DATADIR=str(data_dir),
-            DEIS_LOGSPOUT_LABEL=label, DEIS_LOGSPOUT_RESYNC="1",
-        )
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> LogspoutProcess:
-        """Start it and wait for its first checkpoint save.
-
-        Only containers created after logspout's first start are read back
-        once they have exited; a test container made while the process is
-        still importing would be taken for history (seen under load).
-        """
-        checkpoints = Path(self.environ["DEIS_LOGSPOUT_DATADIR"]) / "checkpoints.json"
-        first = not checkpoints.exists()
-        self.process = subprocess.Popen([str(SCRIPTS / "deis-logspout")], env=self.environ)
-        if first:
-            wait_until(lambda: checkpoints.exists(), 30, what="logspout's first checkpoint")
-        return self
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(15)
 
 
 @pytest.fixture
