@@ -81,7 +81,12 @@ def docker_host(environ: Mapping[str, str]) -> str:
 
 
 def docker_program(paths: Paths, environ: Mapping[str, str]) -> Program:
-    """dockerd with images and containers under ``<data>/docker``."""
+    """dockerd with images and containers under ``<data>/docker``, apps outliving it.
+
+    ``--live-restore``: app containers keep running while the engine stops,
+    restarts or is upgraded (their shims hold them), and the engine adopts them
+    again when it comes back, as Deis v1's apps outlived its platform.
+    """
     return Program(
         argv=[
             _binary("dockerd"),
@@ -91,10 +96,13 @@ def docker_program(paths: Paths, environ: Mapping[str, str]) -> Program:
             # this is the host's engine, and containerd's sockets under a deep
             # data directory exceed the 104-byte Unix socket path limit.
             "--storage-driver", "overlay2",
+            "--live-restore",
         ],
         startsecs=3,
-        # Containers get time to stop with the engine.
         stopwaitsecs=60,
+        # SIGTERM to dockerd alone: it leaves the containers to their shims and
+        # decides itself what of its own (containerd, port proxies) to stop.
+        stop_as_group=False,
     )
 
 

@@ -29,6 +29,12 @@ def test_dockerd_keeps_its_data_under_the_data_dir():
     assert flag(infra.docker_program(PATHS, {"DOCKER_HOST": "unix:///x.sock"}).argv, "--host") == "unix:///x.sock"
 
 
+def test_dockerd_leaves_app_containers_running_when_it_stops():
+    program = infra.docker_program(PATHS, {})
+    assert "--live-restore" in program.argv
+    assert program.stop_as_group is False  # dockerd alone gets SIGTERM; it shuts its containerd down itself
+
+
 def test_redis_binds_loopback_on_the_configured_port():
     argv = infra.redis_program(PATHS, {"DEIS_REDIS_PORT": "7000"}).argv
     assert flag(argv, "--bind") == "127.0.0.1"
