@@ -41,10 +41,10 @@ from controller.scheduler import ContainerSpec
 from controller.scheduler.docker import DockerScheduler
 from deis import keys
 from deis.etcd import Etcd
-from publisher.publisher import Publisher
+from publisher.reconciler import Publisher
 from router.nginx import Nginx
+from router.reconciler import Router
 from router.render import NginxPaths, Ports
-from router.router import Router
 from tests import services
 
 DOMAIN = "deis.localhost"

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import signal
 import threading
 
 from builder.server import Builder, Config
 from builder.settings import SETTINGS
 from builder.sweep import Sweeper
-from deis import filemodes, logconfig
-from deis.errors import EtcdUnavailable
+from deis import daemon
 from deis.etcd import Etcd
-
-log = logging.getLogger(__name__)
 
 
 def config_from(settings) -> Config:
@@ -25,13 +20,9 @@ def config_from(settings) -> Config:
 
 def main() -> None:
     """Run the builder until SIGTERM or SIGINT."""
-    filemodes.private_umask()
-    logconfig.configure("builder")
+    stop = daemon.begin("builder")
     etcd = Etcd()
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    builder = _start(etcd, stop)
+    builder = daemon.retry_until(stop, lambda: _start(etcd), "etcd (the SSH host key lives there)")
     if builder is None:
         return
     sweeper = Sweeper(builder.repos, etcd)
@@ -40,17 +31,11 @@ def main() -> None:
     builder.stop()
 
 
-def _start(etcd: Etcd, stop: threading.Event) -> Builder | None:
-    """Start serving once etcd answers (the host key lives there), and announce."""
-    while not stop.is_set():
-        try:
-            builder = Builder(config_from(SETTINGS.bind(etcd)), etcd).start()
-            builder.announce()
-            return builder
-        except EtcdUnavailable as exc:
-            log.warning("waiting for etcd: %s", exc)
-            stop.wait(2)
-    return None
+def _start(etcd: Etcd) -> Builder:
+    """Start serving and announce (raises EtcdUnavailable until etcd answers)."""
+    builder = Builder(config_from(SETTINGS.bind(etcd)), etcd).start()
+    builder.announce()
+    return builder
 
 
 if __name__ == "__main__":

@@ -2,18 +2,17 @@
 
 import sys
 
-from deis import filemodes, logconfig
+from deis import daemon
 from deis.errors import DeisError
 
 
 def main() -> None:
     """Run PostgreSQL for the controller (see :mod:`database.server`)."""
-    filemodes.private_umask()
-    logconfig.configure("database")
-    from database import server
+    stop = daemon.begin("database")
+    from database import server  # after logging is set up: imports log
 
     try:
-        sys.exit(server.run())
+        sys.exit(server.run(stop))
     except DeisError as exc:
         sys.exit(f"deis-database: {exc}")
 

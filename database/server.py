@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-import signal
 import subprocess
 import threading
 import time
@@ -126,11 +125,8 @@ def serve(process: subprocess.Popen, stop: threading.Event) -> int:
     return 0
 
 
-def run() -> int:
-    """Run PostgreSQL until SIGTERM; return the process exit status."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+def run(stop: threading.Event) -> int:
+    """Run PostgreSQL until ``stop`` is set (SIGTERM); return the process exit status."""
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)
     url = store_url_of(settings, etcd)

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-
-from deis import filemodes, logconfig
-from deis.errors import EtcdUnavailable
+from deis import daemon
 from deis.etcd import Etcd
 from logger.server import Config, Logger
 from logger.settings import SETTINGS, store_url
-
-log = logging.getLogger(__name__)
 
 
 def config_from(settings) -> Config:
@@ -27,20 +20,10 @@ def config_from(settings) -> Config:
 
 def main() -> None:
     """Run the logger until SIGTERM or SIGINT."""
-    filemodes.private_umask()
-    logconfig.configure("logger")
+    stop = daemon.begin("logger")
     etcd = Etcd()
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     logger = Logger(config_from(SETTINGS.bind(etcd))).start()
-    while not stop.is_set():
-        try:
-            logger.announce(etcd)
-            break
-        except EtcdUnavailable as exc:  # keep storing lines; announce once etcd answers
-            log.warning("cannot announce yet: %s", exc)
-            stop.wait(2)
+    daemon.retry_until(stop, lambda: logger.announce(etcd), "etcd to announce the logger (lines are stored meanwhile)")
     stop.wait()
     logger.stop()
 

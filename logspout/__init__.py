@@ -1,4 +1,4 @@
 """deis-logspout: follows every container's output and ships it to the logger."""
 
-from logspout.logspout import LoggerAddress as LoggerAddress
-from logspout.logspout import Logspout as Logspout
+from logspout.reconciler import LoggerAddress as LoggerAddress
+from logspout.reconciler import Logspout as Logspout

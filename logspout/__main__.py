@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import signal
 import socket
-import threading
 from pathlib import Path
 
 import docker
 
-from deis import filemodes, logconfig
+from deis import daemon
 from deis.etcd import Etcd
-from logspout.logspout import LoggerAddress, Logspout
+from logspout.reconciler import LoggerAddress, Logspout
 from logspout.settings import SETTINGS
 
 
 def main() -> None:
     """Run logspout until SIGTERM or SIGINT."""
-    filemodes.private_umask()
-    logconfig.configure("logspout")
+    stop = daemon.begin("logspout")
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)
-    stop = threading.Event()
     logspout = Logspout(
         docker.from_env(timeout=30), LoggerAddress(etcd, stop), Path(settings.get("dataDir")),
         memory_bytes=settings.get("memoryBytes"), disk_bytes=settings.get("diskBytes"),
         resync=settings.get("resync"), hostname=settings.get("hostname") or socket.gethostname(),
         label=settings.get("label"), stop=stop,
     )
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: (logspout.stop.set(), logspout.wake.set()))
+    daemon.wake_when(stop, logspout.wake)
     logspout.run()
 
 

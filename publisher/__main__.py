@@ -1,29 +1,23 @@
 """``deis-publisher``: announce this host's routable containers in etcd."""
 
-import signal
-import threading
-
 import docker
 
-from deis import filemodes, logconfig
+from deis import daemon
 from deis.etcd import Etcd
-from publisher.publisher import Publisher
+from publisher.reconciler import Publisher
 from publisher.settings import SETTINGS
 
 
 def main() -> None:
     """Run the publisher until SIGTERM or SIGINT."""
-    filemodes.private_umask()
-    logconfig.configure("publisher")
+    stop = daemon.begin("publisher")
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: (stop.set(), publisher.wake.set()))
     publisher = Publisher(
         docker.from_env(), etcd, network=settings.get("appNetwork"),
         resync=settings.get("resync"), health_timeout=settings.get("healthTimeout"),
     )
+    daemon.wake_when(stop, publisher.wake)
     publisher.run(stop, ttl=settings.get("ttl"))
 
 

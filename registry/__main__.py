@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 
-from deis import filemodes, logconfig
+from deis import daemon
 from deis.errors import DeisError
 from deis.etcd import Etcd
 from registry.server import Registry
@@ -15,11 +13,7 @@ from registry.settings import SETTINGS
 
 def main() -> None:
     """Start the registry, supervise it, stop it on SIGTERM; exit 1 with a sentence on failure."""
-    filemodes.private_umask()
-    logconfig.configure("registry")
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = daemon.begin("registry")
     etcd = Etcd()
     try:
         registry = Registry(SETTINGS.bind(etcd), etcd).start()

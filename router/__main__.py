@@ -1,14 +1,11 @@
 """``deis-router``: nginx on this host, configured from etcd."""
 
-import signal
-import threading
-
-from deis import filemodes, logconfig
+from deis import daemon
 from deis.etcd import Etcd
 from deis.paths import Paths
 from router.nginx import Nginx
+from router.reconciler import Router
 from router.render import NginxPaths, Ports
-from router.router import Router
 from router.settings import SETTINGS
 
 
@@ -17,8 +14,7 @@ def main() -> None:
 
     A crash (or SIGKILL) leaves nginx serving; the next start adopts it.
     """
-    filemodes.private_umask()
-    logconfig.configure("router")
+    stop = daemon.begin("router")
     etcd = Etcd()
     settings = SETTINGS.bind(etcd)
     paths = NginxPaths(Paths.from_env().data("router"))
@@ -27,9 +23,6 @@ def main() -> None:
                   settings.get("healthPort"))
     nginx = Nginx(paths, settings.get("nginx"))
     router = Router(etcd, nginx, ports, settings.get("host"), settings.get("reloadInterval"), settings.get("resync"))
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     try:
         router.run(stop)
     finally:

@@ -15,7 +15,7 @@ import pytest
 
 from deis import keys
 from deis.etcd import Etcd
-from publisher.publisher import Publisher
+from publisher.reconciler import Publisher
 from tests import services
 
 _TESTS = Path(__file__).parent

@@ -36,8 +36,8 @@ from deis.paths import Paths
 from deisctl import infrastructure as infra
 from registry.client import RegistryClient
 from router.nginx import Nginx
+from router.reconciler import Router
 from router.render import NginxPaths, Ports
-from router.router import Router
 
 BASE_IMAGE = "deis-test/busybox:latest"
 BUSYBOX_APPLETS = ("sh", "cat", "echo", "env", "sleep", "ls", "nc", "httpd", "wget", "true", "false", "kill")

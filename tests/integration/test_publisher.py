@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from deis import keys
-from publisher.publisher import Publisher
+from publisher.reconciler import Publisher
 from tests.services import wait_until
 
 WEB = ["sh", "-c", "mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 5000 -h /tmp/www"]
@@ -134,10 +134,10 @@ def test_a_routed_container_that_misses_one_check_keeps_its_route(etcd, docker_c
     container = containers(name, ["sh", "-c", serve_then_idle])
     publisher = Publisher(docker_client, etcd, health_timeout=0.5)
     with etcd.lease(10) as lease:
-        wait_until(lambda: not publisher.sync_all(lease) and route(etcd, app_name, name), 5, what="route published")
+        wait_until(lambda: not publisher.reconcile(lease) and route(etcd, app_name, name), 5, what="route published")
         container.exec_run(["sh", "-c", "kill $(cat /tmp/httpd.pid)"])  # stops answering, keeps running
-        publisher.sync_all(lease)
-        publisher.sync_all(lease)
+        publisher.reconcile(lease)
+        publisher.reconcile(lease)
         assert route(etcd, app_name, name) is not None  # two failed passes: still routed
-        publisher.sync_all(lease)
+        publisher.reconcile(lease)
         assert route(etcd, app_name, name) is None  # the third withdraws it

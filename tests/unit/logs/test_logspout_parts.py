@@ -38,7 +38,7 @@ def test_checkpoints_survive_a_restart_and_prune(tmp_path):
 
 
 def test_a_container_that_exited_in_logspouts_first_second_is_still_shipped(tmp_path):
-    from logspout.logspout import Logspout
+    from logspout.reconciler import Logspout
 
     spout = Logspout(client=None, address=lambda: None, data_dir=tmp_path)
     spout.checkpoints.since = 1_700_000_000.8  # logspout started late in that second

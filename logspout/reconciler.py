@@ -1,7 +1,7 @@
 """Logspout's reconcile loop: every container's output followed, from where it was left.
 
 Level-triggered, in the sample-controller shape: Docker events only wake the
-loop; every pass (:meth:`Logspout.resync_all`) lists the containers of this
+loop; every pass (:meth:`Logspout.reconcile`) lists the containers of this
 engine and makes sure each one whose lines are not all confirmed has a
 follower reading from its checkpoint. A missed event costs at most one
 resync period, never a line: Docker keeps the log, the checkpoint says where
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import docker
 
-from deis import keys
+from deis import dockerevents, keys
 from deis.errors import EtcdUnavailable
 from deis.etcd import Etcd, discover
 from logspout.checkpoints import Checkpoints
@@ -92,16 +92,16 @@ class Logspout:
     def run(self) -> None:
         """Follow containers until :attr:`stop` is set; then save where we are."""
         self.shipper.start()
-        threading.Thread(target=self._watch_events, name="docker-events", daemon=True).start()
+        dockerevents.wake_on_events(self.client, self.wake, self.stop, statuses=("start", "restart", "die", "destroy"))
         while not self.stop.is_set():
             try:
-                self.resync_all()
+                self.reconcile()
             except docker.errors.DockerException as exc:
                 log.warning("listing containers failed, retrying: %s", exc)
             self._save_until_woken()
         self.shutdown()
 
-    def resync_all(self) -> None:
+    def reconcile(self) -> None:
         """Make sure every container with unshipped lines has a follower."""
         containers = self.client.api.containers(all=True, filters=self.filters)
         existing = {c["Id"] for c in containers}
@@ -179,17 +179,3 @@ class Logspout:
             waited += SAVE_INTERVAL
             self.checkpoints.save()
         self.wake.clear()
-
-    def _watch_events(self) -> None:
-        """Wake the loop on container lifecycle events; reconnect when the stream breaks."""
-        while not self.stop.is_set():
-            try:
-                events = self.client.events(decode=True, filters={"type": "container"})
-                for event in events:
-                    if event.get("status") in ("start", "restart", "die", "destroy"):
-                        self.wake.set()
-                    if self.stop.is_set():
-                        events.close()
-            except docker.errors.DockerException as exc:
-                log.info("docker events broke (%s); reconnecting", exc)
-            self.stop.wait(1.0)

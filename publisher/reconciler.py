@@ -1,7 +1,7 @@
 """The publisher's reconcile loop: running, healthy web/cmd containers → etcd routes.
 
 Level-triggered, in the sample-controller shape: Docker events only wake the
-loop; every pass (:meth:`Publisher.sync_all`) reads the containers of this
+loop; every pass (:meth:`Publisher.reconcile`) reads the containers of this
 engine, the draining markers and the health-check settings fresh, and makes
 ``/deis/services/<app>/<container>`` match — writing routes of healthy
 containers under this publisher's lease and deleting routes of containers that
@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import docker
 
-from deis import health, isolation, keys
+from deis import dockerevents, health, isolation, keys
 from deis.errors import TemporaryError
 from deis.etcd import Etcd, Lease
 from publisher.routes import Candidate, candidate, split_address
@@ -49,19 +48,19 @@ class Publisher:
 
     def run(self, stop: threading.Event, ttl: int = 20) -> None:
         """Publish until ``stop`` is set; routes are withdrawn when it returns."""
-        threading.Thread(target=self._follow_events, args=(stop,), name="docker-events", daemon=True).start()
-        threading.Thread(target=self._follow_markers, args=(stop,), name="etcd-draining", daemon=True).start()
+        dockerevents.wake_on_events(self.client, self.wake, stop)
+        threading.Thread(target=self._watch_markers, args=(stop,), name="etcd-draining", daemon=True).start()
         with self.etcd.lease(ttl) as lease:
             while not stop.is_set():
                 try:
-                    pending = self.sync_all(lease)
+                    pending = self.reconcile(lease)
                 except (TemporaryError, docker.errors.DockerException) as exc:
                     log.warning("sync failed, retrying: %s", exc)
                     pending = True
                 self.wake.wait(PENDING_INTERVAL if pending else self.resync)
                 self.wake.clear()
 
-    def sync_all(self, lease: Lease) -> bool:
+    def reconcile(self, lease: Lease) -> bool:
         """Make this engine's routes in etcd match its containers; True if some are pending."""
         draining = self._draining()
         candidates = [c for c in (self._candidate(attrs, draining) for attrs in self._running()) if c]
@@ -125,7 +124,7 @@ class Publisher:
             self._published.add(key)
             log.info("published %s = %s", key, route.address)
 
-    def _follow_markers(self, stop: threading.Event) -> None:
+    def _watch_markers(self, stop: threading.Event) -> None:
         """Wake the loop when a draining marker appears or goes (a restart re-announces at once)."""
         prefix = keys.draining_markers()
         while not stop.is_set():
@@ -135,17 +134,3 @@ class Publisher:
             except TemporaryError as exc:
                 log.warning("watch on draining markers broke (%s); watching again", exc)
                 stop.wait(1)
-
-    def _follow_events(self, stop: threading.Event) -> None:
-        """Wake the loop on every container event; reconnect when the stream breaks."""
-        while not stop.is_set():
-            try:
-                for _event in self.client.events(decode=True, filters={"type": "container"}):
-                    self.wake.set()
-                    if stop.is_set():
-                        return
-            except docker.errors.DockerException as exc:
-                log.warning("docker event stream broke (%s); reconnecting", exc)
-            except Exception as exc:  # noqa: BLE001 - the stream must survive anything
-                log.warning("docker event stream failed (%s); reconnecting", exc)
-            time.sleep(1)

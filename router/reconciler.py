@@ -2,7 +2,7 @@
 
 The router keeps a local mirror of ``/deis/`` (list, then watch from the
 list's revision + 1; relist on compaction and every ``resync`` seconds) and
-converges nginx to it: :meth:`Router.sync` renders the whole configuration
+converges nginx to it: :meth:`Router.reconcile` renders the whole configuration
 from the mirror, and only when the text (or a certificate) changed does it
 validate the candidate with ``nginx -t`` and reload. Syncs are coalesced to at
 most one per ``reload_interval`` however fast routes churn. A candidate nginx
@@ -80,11 +80,11 @@ class Router:
                 if lease is None:
                     lease = self.etcd.lease(ttl).__enter__()
                 if time.monotonic() - last_list > self.resync:
-                    self._relist()
+                    self._list_and_watch()
                     dirty, last_list = True, time.monotonic()
                 dirty |= self._drain_events()
                 if dirty and time.monotonic() - last_sync >= self.reload_interval:
-                    self.sync(lease)
+                    self.reconcile(lease)
                     dirty, last_sync = False, time.monotonic()
             except _RelistNeeded:
                 last_list = 0.0
@@ -103,7 +103,7 @@ class Router:
         if lease is not None:
             lease.__exit__(None, None, None)
 
-    def sync(self, lease: Lease | None = None) -> bool:
+    def reconcile(self, lease: Lease | None = None) -> bool:
         """Converge nginx to the mirror; return True when nginx was reloaded."""
         table = model.build(self.mirror, certs.problem)
         text = render(table, self.ports, self.nginx.paths)
@@ -128,7 +128,7 @@ class Router:
 
     # -- etcd -----------------------------------------------------------------
 
-    def _relist(self) -> None:
+    def _list_and_watch(self) -> None:
         self._watch_stop.set()
         self._watch_stop = threading.Event()
         snapshot, revision = self.etcd.get_prefix(keys.ROOT)
