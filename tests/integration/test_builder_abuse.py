@@ -205,10 +205,56 @@ def test_ssh_shell_and_pty_are_refused_to_openssh(builder, key, untouched):
     assert "PTY allocation request failed" in terminal.stderr
 
 
-def test_ssh_port_forwarding_is_refused_to_openssh(builder, key, untouched):
-    forward = ("-o", "ExitOnForwardFailure=yes", "-R", f"{free_port()}:127.0.0.1:22")
+def test_ssh_remote_port_forwarding_is_refused_to_openssh(builder, key, untouched):
+    listen = free_port()
+    forward = ("-o", "ExitOnForwardFailure=yes", "-R", f"{listen}:127.0.0.1:22")
     result = ssh(key, builder.port, "ping", extra=forward)
+    # 255 alone is any ssh failure (refused connection, failed auth): the message names the refused forward.
     assert result.returncode == 255, result
+    assert f"remote port forwarding failed for listen port {listen}" in result.stderr, result
+
+
+def test_ssh_local_port_forwarding_never_reaches_a_listener_on_loopback(builder, key, untouched, tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as target:
+        target.setblocking(False)
+        local = free_port()
+        argv = ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=INFO", "-o", "BatchMode=yes",
+                "-N", "-L", f"127.0.0.1:{local}:127.0.0.1:{target.getsockname()[1]}",
+                "-p", str(builder.port), "git@127.0.0.1"]
+        stderr = tmp_path / "ssh.stderr"
+        with open(stderr, "w") as output:
+            client = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=output)
+        try:
+            tunnel = wait_until(lambda: _connected(("127.0.0.1", local)), 20, what="ssh listening on the -L port")
+            with tunnel:
+                tunnel.settimeout(20)
+                tunnel.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                # ssh drops its end once the builder has answered the direct-tcpip open: the sentinel that
+                # the builder decided, so that the listener below has had its chance to be reached.
+                assert _dropped(tunnel)
+            wait_until(lambda: "open failed" in stderr.read_text(), 10, what="ssh reporting the refused channel")
+        finally:
+            client.terminate()
+            client.wait(10)
+        with pytest.raises(BlockingIOError):
+            target.accept()
+    assert "administratively prohibited" in stderr.read_text()
+
+
+def _dropped(connection: socket.socket) -> bool:
+    """Whether the peer closes or resets ``connection`` (rather than answering) before its timeout."""
+    try:
+        return connection.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def _connected(address: tuple[str, int]) -> socket.socket | None:
+    try:
+        return socket.create_connection(address, timeout=1)
+    except OSError:
+        return None
 
 
 # exec: only git-receive-pack / git-upload-pack of <app>.git
