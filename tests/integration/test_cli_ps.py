@@ -43,8 +43,12 @@ def test_ps_restart_one_type(alice, deployed):
 def test_run_prints_output_and_exits_with_its_code(alice, deployed, controller):
     controller.require("POST", "/v1/apps/myapp/run/")
     result = alice("run", "-a", deployed, "--", "echo", "hi")
-    assert result.stdout.startswith("Running 'echo hi'...\n")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Running 'echo hi'...\nhi\n"
+    # the line runs under sh -c in a container of the app, and its exit code becomes deis's
+    failed = alice("run", "-a", deployed, "--", "echo ran in $DEIS_APP; exit 3")
+    assert failed.exit_code == 3, failed.output
+    assert failed.stdout == "Running 'echo ran in $DEIS_APP; exit 3'...\nran in myapp\n"
 
 
 def test_run_without_build_is_400(alice, myapp, controller):
