@@ -53,8 +53,13 @@ def test_rollback_makes_a_new_release(alice, deployed):
 # deis builds:create (deis pull), builds:list
 def test_pull_of_an_image_that_cannot_start_prints_the_503(alice, myapp, base_image):
     result = alice("pull", base_image, "-a", myapp, "-p", "web: exit 3")
+    assert result.exit_code == 1, result.output
     assert result.stdout == "Creating build... "
-    assert result.stderr.startswith("Error: \n503 SERVICE UNAVAILABLE\ndetail: Deploying v2 failed")
+    # the detail names the check that failed (web.1 exited before it answered on its port) and the exit code
+    assert result.stderr == (
+        "Error: \n503 SERVICE UNAVAILABLE\ndetail: Deploying v2 failed and was undone: web.1 exited with code 3 "
+        "before it answered on port 5000. Check 'deis logs' for the container's output, fix it and try again.\n")
+    assert alice("releases", "-a", myapp).stdout.splitlines()[1].startswith("v1\t")
 
 
 def test_pull_creates_a_build_and_release(alice, deployed):
