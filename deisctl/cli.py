@@ -21,6 +21,7 @@ import click
 from deis import PLATFORM_VERSION, filemodes, keys
 from deis.errors import DeisError
 from deis.paths import DEFAULT_DATA_DIR
+from deisctl import boot
 from deisctl import components as catalogue
 from deisctl.platform import Platform, Status
 
@@ -135,16 +136,28 @@ def _setting_value(target: str, name: str, value: str) -> str:
     return base64.b64encode(content).decode() if encoding == "base64" else content.decode()
 
 
+boot_unit_option = click.option(
+    "--boot-unit", envvar="DEIS_BOOT_UNIT", default=boot.DEFAULT_UNIT, show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the systemd unit that starts the platform at boot lives (env DEIS_BOOT_UNIT).",
+)
+
+
 @main.command()
 @click.argument("targets", nargs=-1)
+@boot_unit_option
 @pass_platform
-def install(platform: Platform, targets: tuple[str, ...]) -> None:
+def install(platform: Platform, targets: tuple[str, ...], boot_unit: Path) -> None:
     """Install components: their Debian packages and supervised programs.
 
     'install platform' needs the platform domain set first, as in Deis v1.
+    It also writes the systemd unit deis.service, which runs 'deisctl start
+    platform' at boot, and enables it when systemd runs this host (otherwise
+    it says how to enable it).
     """
     chosen = _components(targets)
-    if not targets or "platform" in targets:
+    whole = not targets or "platform" in targets
+    if whole:
         _run(platform.require_domain)
         if platform.etcd().get(keys.platform("sshPrivateKey")) is None:
             click.echo(
@@ -152,14 +165,24 @@ def install(platform: Platform, targets: tuple[str, ...]) -> None:
                 "Set one with 'deisctl config platform set sshPrivateKey=<path>'", err=True,
             )
     _run(platform.install, chosen)
+    if whole:
+        _run(boot.install, boot_unit, platform.paths, platform.environ, click.echo)
 
 
 @main.command()
 @click.argument("targets", nargs=-1)
+@boot_unit_option
 @pass_platform
-def uninstall(platform: Platform, targets: tuple[str, ...]) -> None:
-    """Stop and uninstall components (their data stays on disk)."""
+def uninstall(platform: Platform, targets: tuple[str, ...], boot_unit: Path) -> None:
+    """Stop and uninstall components (their data stays on disk).
+
+    'uninstall' (the whole platform) also stops the Docker engine and disables
+    and removes the boot unit. App containers keep running without their engine
+    (live-restore) until it starts again: 'deis apps:destroy' apps that should go first.
+    """
     _run(platform.uninstall, _components(targets))
+    if not targets or "platform" in targets:
+        _run(boot.uninstall, boot_unit, platform.paths, click.echo)
 
 
 @main.command()
@@ -179,18 +202,42 @@ def start(platform: Platform, targets: tuple[str, ...]) -> None:
 @click.argument("targets", nargs=-1)
 @pass_platform
 def stop(platform: Platform, targets: tuple[str, ...]) -> None:
-    """Stop components in reverse order."""
-    _run(platform.stop, _components(targets))
+    """Stop components in reverse order; apps keep running.
+
+    'stop platform' stops the platform's own processes and leaves the Docker
+    engine running with every app container, as Deis v1 did: apps answer at
+    their own addresses and keep their restart policies. 'stop docker'
+    (or 'stop platform docker') stops the engine too; its containers keep
+    running (dockerd runs with --live-restore) and are adopted when it starts,
+    but an app blocks once 64 KiB of its output waits for the engine.
+    """
+    _stop(platform, targets)
 
 
 @main.command()
 @click.argument("targets", nargs=-1)
 @pass_platform
 def restart(platform: Platform, targets: tuple[str, ...]) -> None:
-    """Stop, then start components."""
+    """Stop, then start components; app containers keep running throughout.
+
+    'restart platform' restarts every component but the Docker engine
+    (see 'deisctl stop --help'); 'restart docker' restarts the engine, and
+    its containers keep running.
+    """
     chosen = _components(targets)
-    _run(platform.stop, chosen)
+    _stop(platform, targets)
     _run(platform.start, chosen)
+
+
+def _stop(platform: Platform, targets: tuple[str, ...]) -> None:
+    """Stop what ``targets`` name, saying so when the Docker engine is left running."""
+    stopped = _run(catalogue.resolve_stop, targets)
+    _run(platform.stop, stopped)
+    kept = [c for c in _components(targets) if c not in stopped]
+    for component in kept:
+        info = platform.supervisor.info(component.name)
+        if info is not None and info.state == "RUNNING":
+            click.echo(f"{component.name}: kept running with the apps; 'deisctl stop {component.name}' stops it")
 
 
 @main.command()

@@ -267,6 +267,24 @@ def resolve(targets: Iterable[str]) -> list[Component]:
     return start_order(BY_NAME[name] for name in chosen)
 
 
+#: What ``stop platform`` leaves running unless it is named too. The Docker
+#: engine runs the apps: Deis v1's ``stop platform`` never stopped the host's
+#: Docker, and an engine stopped for long (even with ``--live-restore``, which
+#: keeps the containers) leaves apps without restart policies, port proxies and
+#: log reading — an app blocks once 64 KiB of its output waits for the engine.
+KEPT_BY_PLATFORM_STOP = frozenset({"docker"})
+
+
+def resolve_stop(targets: Iterable[str]) -> list[Component]:
+    """Like :func:`resolve`, for stopping: ``platform`` leaves the Docker engine running unless named.
+
+    ``stop platform`` stops the platform's own processes; ``stop docker`` or
+    ``stop platform docker`` stops the engine as well.
+    """
+    named = tuple(targets)
+    return [c for c in resolve(named) if c.name not in KEPT_BY_PLATFORM_STOP or c.name in named]
+
+
 def start_order(components: Iterable[Component]) -> list[Component]:
     """Sort components by tier, keeping the table's order within a tier."""
     position = {c.name: i for i, c in enumerate(COMPONENTS)}

@@ -44,6 +44,8 @@ class Deisctl:
             DEIS_LOGGER_HTTPPORT=str(free_port()),
             DEIS_REGISTRY_PORT=str(free_port()),
             DEIS_BUILDER_PORT=str(free_port()),
+            # 'install platform' writes its boot unit here, not to /etc/systemd/system.
+            DEIS_BOOT_UNIT=str(root.parent / "deis.service"),
         )
         self.environ.pop("DEIS_DATABASE_URL", None)
         self.root = root
@@ -79,8 +81,8 @@ class Deisctl:
         return Etcd(self.environ["DEIS_ETCD"], environ=self.environ)
 
     def tear_down(self) -> None:
-        """Stop the platform and kill whatever of it is left: never leak processes into other tests."""
-        self("stop", "platform", check=False)
+        """Stop the platform, its Docker engine too, and kill whatever of it is left: never leak processes."""
+        self("stop", "platform", "docker", check=False)
         for pid in self.supervised_pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

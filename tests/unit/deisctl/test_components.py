@@ -56,3 +56,11 @@ def test_database_and_controller_are_built_with_their_ports_from_the_environment
     assert database.binds({"DEIS_DATABASE_PORT": "6543"}) == [("127.0.0.1", 6543)]
     assert controller.binds({"DEIS_CONTROLLER_PORT": "8111"}) == [("127.0.0.1", 8111)]
     assert names(components.start_order([controller, database])) == ["database", "controller"]
+
+
+def test_stop_platform_leaves_the_docker_engine_running_unless_it_is_named():
+    assert "docker" not in names(components.resolve_stop(["platform"]))
+    assert "docker" not in names(components.resolve_stop([]))
+    assert "etcd" in names(components.resolve_stop([]))
+    assert "docker" in names(components.resolve_stop(["docker"]))
+    assert names(components.resolve_stop(["platform", "docker"])) == names(components.resolve(["platform"]))
