@@ -97,9 +97,13 @@ def test_platform_start_status_kill_restart_and_stop(deisctl):
     assert deisctl.status()["redis"][0] == "running"
     assert deisctl.status()["redis"][1] != redis_pid
 
-    deisctl("stop", "platform")
-    assert deisctl.supervised_pids() == []
+    stopped = deisctl("stop", "platform")
     assert not infra.redis_ready(deisctl.environ)
+    assert infra.docker_ready(deisctl.environ)  # the engine runs the apps: 'stop platform' leaves it running
+    if not docker_was_up:
+        assert "docker: kept running with the apps; 'deisctl stop docker' stops it" in stopped.stdout
+        deisctl("stop", "docker")
+    assert deisctl.supervised_pids() == []
     assert infra.docker_ready(deisctl.environ) == docker_was_up  # an engine we did not start is left alone
     assert deisctl.status()["etcd"][0] == "stopped"
 
