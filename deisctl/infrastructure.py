@@ -96,6 +96,8 @@ def docker_program(paths: Paths, environ: Mapping[str, str]) -> Program:
             # this is the host's engine, and containerd's sockets under a deep
             # data directory exceed the 104-byte Unix socket path limit.
             "--storage-driver", "overlay2",
+            # Docker refuses Swarm mode on a live-restore engine: a node that joins
+            # a Swarm (DESIGN §5) must drop this flag.
             "--live-restore",
         ],
         startsecs=3,
