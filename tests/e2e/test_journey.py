@@ -22,6 +22,9 @@ import pytest
 import requests
 
 from deis import keys
+from logger.settings import SETTINGS as LOGGER_SETTINGS
+from logger.settings import store_url as logger_store_url
+from store import SegmentLog, open_store
 from tests.person import Person, make_repo
 from tests.platform import DOMAIN, Deisctl, Platform
 from tests.services import wait_until
@@ -219,6 +222,8 @@ def test_perms_let_a_second_user_work_on_the_app(platform, alice, bob):
 
 
 def test_destroy_removes_containers_routes_logs_and_images(platform, alice, docker_client):
+    assert logger_lines(platform, EXAMPLE), "the app must have logs for their removal to mean anything"
+    assert stored_log_segments(platform, EXAMPLE)
     alice.deis("apps:destroy", "-a", EXAMPLE, f"--confirm={EXAMPLE}")
     assert docker_client.containers.list(all=True, filters={"label": f"deis.app={EXAMPLE}"}) == []
     wait_until(lambda: platform.get(EXAMPLE).status_code == 404, 10, what="route gone")
@@ -227,3 +232,36 @@ def test_destroy_removes_containers_routes_logs_and_images(platform, alice, dock
     left = [tag for image in docker_client.api.images() for tag in image.get("RepoTags") or []
             if tag.startswith(registry) or tag.startswith(f"{EXAMPLE}:")]
     assert left == []
+    assert logger_lines(platform, EXAMPLE) == []
+    assert stored_log_segments(platform, EXAMPLE) == []
+
+
+def test_a_new_app_with_a_destroyed_apps_name_starts_with_empty_logs(platform, alice, tmp_path):
+    alice.deis("create", EXAMPLE, "--no-remote", cwd=tmp_path)
+    try:
+        logs = alice.deis("logs", "-n", "10000", "-a", EXAMPLE, check=False)
+    finally:
+        alice.deis("apps:destroy", "-a", EXAMPLE, f"--confirm={EXAMPLE}")
+    if logs.returncode == 0:  # nothing of the old app: no requests, no web lines, not its config change
+        old = [line for line in logs.stdout.splitlines()
+               if "GET /" in line or f"{EXAMPLE}[web." in line or "POWERED_BY" in line]
+        assert old == [], logs.stdout
+    else:  # or a clean failure: one message, no traceback
+        assert logs.returncode == 1 and logs.stderr.startswith("Error") and "Traceback" not in logs.stderr, logs
+
+
+def logger_lines(platform: Platform, app: str) -> list[str]:
+    """The lines the platform's logger serves for ``app`` (none: an empty list)."""
+    response = requests.get(f"http://127.0.0.1:{platform.ctl.environ['DEIS_LOGGER_HTTPPORT']}/{app}",
+                            params={"log_lines": 100_000}, timeout=10)
+    response.raise_for_status()
+    return response.text.splitlines()
+
+
+def stored_log_segments(platform: Platform, app: str) -> list[str]:
+    """The keys of ``app``'s log segments in the store the platform's logger writes to."""
+    store = open_store(logger_store_url(LOGGER_SETTINGS.bind(platform.ctl.etcd, environ=platform.ctl.environ)))
+    try:
+        return SegmentLog(store, f"logs/{app}").segments()
+    finally:
+        store.close()
