@@ -133,6 +133,15 @@ def lock(name: str) -> str:
     return f"{ROOT}locks/{name}"
 
 
+def leader(name: str, duty: str) -> str:
+    """Return the leased key held by the one replica of component ``name`` that does ``duty``.
+
+    ``/deis/controller/leader/reconcile``: the controller replica whose scheduler
+    reconcile loop acts (:mod:`controller.reconciler`); the others stand by.
+    """
+    return component(name, f"leader/{duty}")
+
+
 def store_cluster(name: str) -> str:
     """Return ``/deis/store/<name>``: ``fsid``, ``monKeyring``, ``adminKeyring``, ``gatewayKeyring``, … (v1 names)."""
     return component("store", name)

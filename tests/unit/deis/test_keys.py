@@ -20,6 +20,7 @@ def test_key_paths_match_the_design():
     assert keys.app_config("myapp", "HEALTHCHECK_URL") == "/deis/config/myapp/healthcheck_url"
     assert keys.router_host("10.0.0.2") == "/deis/router/hosts/10.0.0.2"
     assert keys.draining("a", "a_v1.web.1") == "/deis/draining/a/a_v1.web.1"
+    assert keys.leader("controller", "reconcile") == "/deis/controller/leader/reconcile"
 
 
 def test_relative_strips_a_prefix():
