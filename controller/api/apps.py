@@ -61,7 +61,7 @@ def update_app(app_id: str) -> Response:
 def destroy_app(app_id: str) -> Response:
     """Destroy an app (``deis destroy``); owner or admin only."""
     app = apps.authorize(context.session(), context.caller(), app_id, request.method)
-    containers.destroy_all(runtime(), app.id)
+    containers.destroy_all(context.session(), runtime(), app)
     apps.destroy(context.session(), app, context.etcd())
     publication.unpublish_app(app.id)
     context.commit()

@@ -168,10 +168,15 @@ def restore_lost(session: Session, runtime: Runtime, app: App) -> list[str]:
     back, or an engine that lost its data) is created and started the way a
     deploy starts one (health check, routed). Containers that exist are left
     to Docker's restart policy. Fleet did this for Deis v1's units.
+
+    The app's lock is taken only when something is missing (and the engine is
+    read again under it): a pass that finds nothing to do must never make a
+    user's deploy or scale answer 409.
     """
+    if not _lost(session, runtime, app):
+        return []
     locks.hold(session, app)
-    present = set(runtime.scheduler.containers(app.id))
-    lost = [row for row in rows_of(session, app) if name_of(row) not in present]
+    lost = _lost(session, runtime, app)
     if not lost:
         return []
     for release in {row.release for row in lost}:  # the engine may have lost the images too
@@ -179,8 +184,14 @@ def restore_lost(session: Session, runtime: Runtime, app: App) -> list[str]:
     specs = [spec for row in lost for spec in _specs(session, runtime, app, row.release, [(row.type, row.num)])]
     runtime.deployer.start(app.id, specs)
     names = [spec.name for spec in specs]
-    events.record(app.id, f"restored {len(names)} containers the engine had lost: {', '.join(names)}")
+    noun = "container" if len(names) == 1 else "containers"
+    events.record(app.id, f"restored {len(names)} {noun} the engine had lost: {', '.join(names)}")
     return names
+
+
+def _lost(session: Session, runtime: Runtime, app: App) -> list[Container]:
+    present = set(runtime.scheduler.containers(app.id))
+    return [row for row in rows_of(session, app) if name_of(row) not in present]
 
 
 # -- run ----------------------------------------------------------------------
@@ -240,6 +251,11 @@ def status(runtime: Runtime, row: Container) -> Status:
         return Status(State.error)
 
 
-def destroy_all(runtime: Runtime, app_id: str) -> None:
-    """Retire every container of ``app_id`` (for ``deis apps:destroy``)."""
-    runtime.deployer.retire(app_id, runtime.scheduler.containers(app_id))
+def destroy_all(session: Session, runtime: Runtime, app: App) -> None:
+    """Retire every container of ``app`` (for ``deis apps:destroy``), under the app's lock.
+
+    The lock keeps the reconcile loop from bringing back what is being
+    removed before the app's deletion is committed.
+    """
+    locks.hold(session, app)
+    runtime.deployer.retire(app.id, runtime.scheduler.containers(app.id))
