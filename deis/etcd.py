@@ -62,6 +62,8 @@ class Event:
     key: str
     value: str | None
     revision: int
+    #: The lease a put attached the key to (0: none; a delete carries none).
+    lease: int = 0
 
 
 class Compacted(TemporaryError):
@@ -161,6 +163,17 @@ class Etcd:
             _unb64(kv["key"]): _unb64(kv.get("value")) for kv in result.get("kvs", [])
         }
         return items, int(result["header"]["revision"])
+
+    def leases(self, prefix: str) -> dict[str, int]:
+        """Return ``{key: id of the lease it is attached to}`` for every leased key under ``prefix``."""
+        payload = {"key": _b64(prefix), "range_end": _b64(_prefix_end(prefix)), "keys_only": True}
+        result = self._post("kv/range", payload, f"listing {prefix}")
+        return {_unb64(kv["key"]): int(kv["lease"]) for kv in result.get("kvs", []) if int(kv.get("lease", 0))}
+
+    def lease_alive(self, lease_id: int) -> bool:
+        """True while the lease ``lease_id`` exists (granted, not expired nor revoked)."""
+        result = self._post("kv/lease/timetolive", {"ID": lease_id}, "reading a lease")
+        return int(result.get("TTL", -1)) > 0
 
     def mod_revisions(self, prefix: str) -> dict[str, int]:
         """Return ``{key: revision of its last write}`` for every key under ``prefix``."""
@@ -377,7 +390,7 @@ def _events_of(message: dict, token: str | None = None) -> Iterator[Event]:
         kv = raw["kv"]
         kind = "delete" if raw.get("type") == "DELETE" else "put"
         value = None if kind == "delete" else _unb64(kv.get("value"))
-        yield Event(kind, _unb64(kv["key"]), value, int(kv["mod_revision"]))
+        yield Event(kind, _unb64(kv["key"]), value, int(kv["mod_revision"]), int(kv.get("lease", 0)))
 
 
 class Lease:
@@ -413,6 +426,15 @@ class Lease:
         self._stop.set()
         with contextlib.suppress(EtcdUnavailable, etcd_exceptions.Etcd3Exception, requests.RequestException):
             self._lease.revoke()
+
+    def abandon(self) -> None:
+        """Stop refreshing without revoking: the keys stay until the TTL runs out.
+
+        For a process that stops while what its keys describe goes on (nginx
+        serving, containers running): its successor re-attaches them to its
+        own lease before they expire, so nobody sees them vanish.
+        """
+        self._stop.set()
 
     def put(self, key: str, value: str) -> None:
         """Write ``key`` attached to this lease, and rewrite it if the lease is renewed."""
