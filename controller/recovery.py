@@ -1,71 +1,61 @@
-"""Bring back app containers the engine lost, once the controller has started (``python -m controller.recovery``).
+"""Bring back app containers the engine lost: what one pass of the reconcile loop does per app.
 
-The controller's master process starts this as a child once gunicorn
-serves, so the API answers at once while lost containers come back one app
-at a time (each waits for its health check like a deploy). An app someone
-is changing right now (its lock is held) or whose containers will not start
-is logged and left for the next start; the others go on.
+:mod:`controller.reconciler` calls :func:`restore_app` for each app it syncs:
+desired containers (the rows PostgreSQL keeps, one per ``<type>.<num>`` of
+the running release) are compared with the engine's, and the missing ones are
+started the way a deploy starts them (health check, routed), through
+:func:`controller.services.containers.restore_lost`, under the app's lock.
+An app someone is changing right now (its lock is held) is not touched.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 
-import docker.errors
 from sqlalchemy import select
 
-from controller import applog, db
-from controller import settings as controller_settings
+from controller import db
 from controller.errors import Conflict
 from controller.models import App
 from controller.services import containers, runtime
-from deis import logconfig
 from deis.errors import DeisError
-from deis.etcd import Etcd
 
-log = logging.getLogger("controller.recovery")  # also when run as __main__
+log = logging.getLogger(__name__)
+
+
+def app_ids(database: db.Database) -> list[str]:
+    """Return the id of every app, in order."""
+    with database.transaction() as session:
+        return list(session.scalars(select(App.id).order_by(App.id)))
+
+
+def restore_app(database: db.Database, runtime_: runtime.Runtime, app_id: str) -> list[str]:
+    """Start again the containers of ``app_id`` the engine no longer has; return their names.
+
+    Raises :class:`~controller.errors.Conflict` while a deploy, scale, restart
+    or config change holds the app's lock (nothing was touched), and
+    :class:`~deis.errors.DeisError` when the containers would not start
+    (what was started is removed again). An app that no longer exists has
+    nothing to restore.
+    """
+    with database.transaction() as session:
+        app = session.scalar(select(App).where(App.id == app_id))
+        return [] if app is None else containers.restore_lost(session, runtime_, app)
 
 
 def restore_everything(database: db.Database, runtime_: runtime.Runtime) -> dict[str, list[str]]:
-    """Run :func:`containers.restore_lost` for every app; return what came back, by app."""
-    with database.transaction() as session:
-        app_ids = list(session.scalars(select(App.id).order_by(App.id)))
+    """Run :func:`restore_app` for every app once; return what came back, by app.
+
+    An app whose lock is held, or whose containers will not start, is logged
+    and skipped; the others go on.
+    """
     restored = {}
-    for app_id in app_ids:
+    for app_id in app_ids(database):
         try:
-            with database.transaction() as session:
-                app = session.scalar(select(App).where(App.id == app_id))
-                if app is not None and (names := containers.restore_lost(session, runtime_, app)):
-                    restored[app_id] = names
+            if names := restore_app(database, runtime_, app_id):
+                restored[app_id] = names
         except Conflict:
             log.info("%s is being changed right now; its containers are left to that change", app_id)
         except DeisError as exc:
             log.error("could not bring back the lost containers of %s: %s", app_id, exc)
     return restored
-
-
-def main() -> int:
-    """Restore lost containers of every app; exit 0 (failures are logged per app)."""
-    logconfig.configure("controller")
-    etcd = Etcd()
-    settings = controller_settings.load(etcd=etcd)
-    applog.install(etcd)
-    try:
-        runtime_ = runtime.from_settings(settings)
-    except (DeisError, docker.errors.DockerException) as exc:
-        log.warning("the container engine does not answer (%s); lost containers are looked for at the next "
-                    "controller start", exc)
-        return 0
-    database = db.Database(controller_settings.database_url(settings))
-    try:
-        restored = restore_everything(database, runtime_)
-    finally:
-        database.dispose()
-    for app_id, names in restored.items():
-        log.warning("%s: brought back %d lost containers: %s", app_id, len(names), ", ".join(names))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

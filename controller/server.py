@@ -9,7 +9,8 @@ Start-up, in order (v1's boot, without confd):
 3. rewrite the controller's etcd side from the database (``publish_all``);
 4. serve with gunicorn, and announce ``/deis/controller/host`` and ``/port``
    under a lease once the socket is bound; the lease is revoked on exit;
-5. bring back app containers the engine lost (:mod:`controller.recovery`).
+5. start the scheduler's reconcile loop (:mod:`controller.reconciler`), a
+   child that brings back app containers the engine loses, and stop it on exit.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 TIMEOUT = 1200
 #: Seconds to wait for the database at start before giving up (supervisord retries).
 DATABASE_WAIT = 60.0
+#: Seconds the reconcile loop has to give its leadership up when the controller stops.
+RECONCILER_STOP_WAIT = 10.0
 #: Secrets generated on first start and kept in etcd.
 SECRETS = ("builderKey", "secretKey")
 
@@ -86,6 +89,7 @@ class Server(BaseApplication):
         self.settings = settings
         self.etcd = etcd
         self.lease: Lease | None = None
+        self.reconciler: subprocess.Popen | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -117,11 +121,23 @@ class Server(BaseApplication):
         self.lease = announce(self.etcd, "controller", host, port)
         log.info("announced at %s = %s:%s", keys.host("controller"), host, port)
         # A child, not a thread: the master forks workers, and must not wait on health checks.
-        subprocess.Popen([sys.executable, "-m", "controller.recovery"])
+        self.reconciler = subprocess.Popen([sys.executable, "-m", "controller.reconciler"])
 
     def _withdraw(self, _arbiter) -> None:
+        if self.reconciler is not None:
+            stop_child(self.reconciler, RECONCILER_STOP_WAIT)
         if self.lease is not None:
             self.lease.__exit__(None, None, None)
+
+
+def stop_child(child: subprocess.Popen, wait: float) -> None:
+    """SIGTERM ``child`` and wait up to ``wait`` seconds; SIGKILL it if it is still there."""
+    child.terminate()
+    try:
+        child.wait(wait)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def run() -> None:

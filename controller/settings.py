@@ -46,6 +46,18 @@ def _days(text: str) -> int:
     return value
 
 
+#: Bounds of ``reconcileInterval`` in seconds: often enough to matter, rarely enough to be cheap.
+RECONCILE_INTERVAL_BOUNDS = (1.0, 300.0)
+
+
+def _reconcile_interval(text: str) -> float:
+    value = float(text)
+    low, high = RECONCILE_INTERVAL_BOUNDS
+    if not low <= value <= high:
+        raise ValueError(f"{text!r} is not between {low:g} and {high:g} seconds")
+    return value
+
+
 SETTINGS = Settings("controller", [
     Setting("port", default=8000, parse=int, help="HTTP port of the API"),
     Setting("host", default="127.0.0.1",
@@ -85,6 +97,9 @@ SETTINGS = Settings("controller", [
             help="seconds a new container has to answer before its deploy is aborted"),
     Setting("routerWaitTimeout", default=30.0, parse=float,
             help="seconds a deploy waits for every router to apply a route change"),
+    Setting("reconcileInterval", default=10.0, parse=_reconcile_interval,
+            help="seconds between two full passes of the scheduler's reconcile loop, which brings back "
+                 "app containers the engine lost (1 to 300); a container's death or removal wakes it sooner"),
     Setting("runTimeout", default=1200.0, parse=float, help="seconds a 'deis run' command may take"),
     Setting("maxContainersPerType", default=100, parse=_positive_int,
             help="most containers 'deis scale' may ask for of one process type"),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import abc
 import enum
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from deis.errors import PermanentError, TemporaryError
@@ -111,3 +113,12 @@ class Scheduler(abc.ABC):
     @abc.abstractmethod
     def run(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:
         """Run a one-off container to its end; return ``(exit code, output)`` and remove it."""
+
+    def follow_losses(self, notify: Callable[[str], None], stop: threading.Event) -> None:
+        """Call ``notify(app)`` each time a container of ``app`` dies or is removed, until ``stop`` is set.
+
+        A hint only: it wakes the reconcile loop (:mod:`controller.reconciler`)
+        sooner, which then reads the engine afresh. A backend without an event
+        stream returns at once; the loop's periodic full pass is then enough.
+        """
+        return None

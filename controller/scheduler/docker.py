@@ -24,7 +24,8 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import docker
 import requests
@@ -51,6 +52,13 @@ RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 0}
 #: chatty app filled the disk). logspout reads them through the Docker API, which
 #: serves the json-file driver's rotated files as one stream.
 LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}}
+#: The label that names a container's app.
+APP_LABEL = "deis.app"
+#: Engine events after which an app may be missing a container (``docker rm -f`` sends both).
+LOSS_EVENTS = ("die", "destroy")
+#: Seconds one events request spans. The next one starts a second before it ended
+#: (Docker's filter is by whole seconds), so none is missed and ``stop`` is seen.
+EVENTS_WINDOW = 5
 
 
 @contextlib.contextmanager
@@ -210,8 +218,28 @@ class DockerScheduler(Scheduler):
     def containers(self, app: str) -> list[str]:
         """Return the names of every container labelled ``deis.app=<app>``."""
         with _translated(f"listing containers of {app}"):
-            found = self.client.api.containers(all=True, filters={"label": f"deis.app={app}"})
+            found = self.client.api.containers(all=True, filters={"label": f"{APP_LABEL}={app}"})
         return sorted(c["Names"][0].lstrip("/") for c in found if c.get("Names"))
+
+    def follow_losses(self, notify: Callable[[str], None], stop: threading.Event) -> None:
+        """Call ``notify(app)`` on each ``die`` or ``destroy`` of an app container, until ``stop`` is set.
+
+        A broken stream is reopened from where it broke; only the engine's
+        clock bounds what it replays, and the reconcile loop's periodic pass
+        covers whatever a gap would hide.
+        """
+        since = int(time.time())
+        while not stop.is_set():
+            until = int(time.time()) + EVENTS_WINDOW
+            try:
+                for event in self.client.events(since=since, until=until, decode=True, filters={
+                        "type": "container", "event": list(LOSS_EVENTS), "label": APP_LABEL}):
+                    if app := event.get("Actor", {}).get("Attributes", {}).get(APP_LABEL):
+                        notify(app)
+                since = min(until, int(time.time())) - 1  # a stream that ended early resumes where it did
+            except (DockerException, requests.RequestException) as exc:
+                log.warning("the Docker event stream broke (%s); reopening it", _reason(exc))
+                stop.wait(1.0)
 
     def run(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:
         """Run ``spec`` to its end and return ``(exit code, stdout and stderr)``."""

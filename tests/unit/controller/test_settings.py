@@ -40,3 +40,11 @@ def test_the_app_network_is_a_platform_setting():
     assert settings.load(etcd=None).bind(environ={}).get("appNetwork") == "deis-apps"
     assert settings.SETTINGS.key("appNetwork") == "/deis/platform/appNetwork"
     assert settings.SETTINGS.env_name("appNetwork") == "DEIS_APP_NETWORK"
+
+
+def test_the_reconcile_interval_is_bounded():
+    assert settings.load(etcd=None).bind(environ={}).get("reconcileInterval") == 10.0
+    assert settings.load({"reconcileInterval": "1"}).get("reconcileInterval") == 1.0
+    for outside in ("0.5", "301", "soon"):
+        with pytest.raises(ConfigurationError):
+            settings.load({"reconcileInterval": outside}).get("reconcileInterval")
