@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from deis import filemodes, logconfig
+from deis import PLATFORM_VERSION, filemodes, keys, logconfig
 from deis.errors import EtcdUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,36 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+USAGE = """usage: deis-{component} [--version | --help]
+
+Runs the Deis {component} until SIGTERM or SIGINT. Settings come from the
+environment first (DEIS_{upper}_<SETTING>, HOST), then from etcd at DEIS_ETCD
+(default http://127.0.0.1:2379), under {prefix}.
+"""
+
+
+def answer_flags(component: str, argv: list[str] | None = None) -> None:
+    """Print the version or usage and exit when the console script got ``--version`` or ``--help``.
+
+    Only ``deis-<component>`` itself answers (a helper run as ``python -m``
+    keeps its own arguments); any other arguments are ignored, as before.
+    ``docker run deis/<component>:<tag> --version`` is the cheapest proof an
+    image runs its console script.
+    """
+    argv = sys.argv if argv is None else argv
+    if not argv or argv[0].rpartition("/")[2] != f"deis-{component}":
+        return
+    if argv[1:] == ["--version"]:
+        print(f"deis-{component} {PLATFORM_VERSION}")
+        sys.exit(0)
+    if argv[1:] in (["--help"], ["-h"]):
+        print(USAGE.format(component=component, upper=component.upper(), prefix=keys.component(component)), end="")
+        sys.exit(0)
+
+
 def prepare(component: str) -> None:
-    """Set umask 077 (files private to the platform's user) and logging for ``component``."""
+    """Answer ``--version``/``--help``; set umask 077 (files private to the platform's user) and logging."""
+    answer_flags(component)
     filemodes.private_umask()
     logconfig.configure(component)
 
