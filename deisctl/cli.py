@@ -402,3 +402,62 @@ def database_restore(platform: Platform, name: str | None, to_time: str | None, 
     click.echo(f"database: restored {backup.name}{until} in {time.monotonic() - started:.1f} s")
     if aside is not None:
         click.echo(f"The data it replaced is kept in {aside}; remove it once you are satisfied.")
+
+
+# -- component images ------------------------------------------------------------------
+
+
+@main.group()
+def images() -> None:
+    """Build and list the platform's container images, deis/<component>:vVERSION.
+
+    Every component runs as a host process under deisctl on one machine; on a
+    cluster it runs as a container of one of these images (contrib/coreos,
+    Docker Swarm), starting the same deis-<component> console script. They
+    are built from this repository on deis/stack:bookworm, the Debian base
+    the builder makes with debootstrap (no registry is pulled from):
+
+    \b
+      deis/stack:bookworm -> deis/python-base:vVERSION -> deis/<component>:vVERSION
+
+    An image is rebuilt only when its inputs (Dockerfile, the image below it,
+    its source files) changed; otherwise it is reported up to date.
+
+    \b
+    Examples:
+      deisctl images build                 # every image (the first run takes minutes)
+      deisctl images build router          # python-base and deis/router only
+      deisctl images list
+      docker run --rm deis/router:vVERSION --version
+    """
+
+
+def _images(platform: Platform):
+    from deisctl.images import Images
+
+    return _run(Images, None, click.echo, platform.paths)
+
+
+@images.command("build")
+@click.argument("components", nargs=-1)
+@pass_platform
+def images_build(platform: Platform, components: tuple[str, ...]) -> None:
+    """Build python-base and the images of COMPONENTS (default: all) that are out of date."""
+    started = time.monotonic()
+    results = _run(_images(platform).build, components)
+    built = sum(result.built for result in results)
+    click.echo(f"{built} of {len(results)} images built in {time.monotonic() - started:.1f} s")
+
+
+@images.command("list")
+@pass_platform
+def images_list(platform: Platform) -> None:
+    """List the platform's images: up to date, out of date (run 'deisctl images build') or missing."""
+    from deisctl.images import size_mb
+
+    rows = [("IMAGE", "STATE", "SIZE", "ID")]
+    for tag, state, attrs in _run(_images(platform).status):
+        rows.append((tag, state, size_mb(attrs), attrs["Id"].removeprefix("sha256:")[:12] if attrs else "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
