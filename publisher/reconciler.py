@@ -6,8 +6,16 @@ engine, the draining markers and the health-check settings fresh, and makes
 ``/deis/services/<app>/<container>`` match — writing routes of healthy
 containers under this publisher's lease and deleting routes of containers that
 stopped, died or are being drained. A full pass also runs every ``resync``
-seconds, so a missed event never leaves a wrong route; and when the publisher
-dies its lease expires, so its routes vanish within the TTL.
+seconds, so a missed event never leaves a wrong route.
+
+A publisher that stops (SIGTERM, ``deisctl restart publisher``, an upgrade)
+or crashes leaves its lease to expire rather than revoking it: the containers
+it announced are still running, and its successor adopts their routes
+(:meth:`Publisher._known_here`) and re-attaches them to its own lease within
+its first pass, so a restart never withdraws a running container (57 requests
+answered 503 over 1.2 s when the stop revoked the lease; issue 17). A publisher
+that does not come back loses its routes after the TTL, as before; routers keep
+those of still-answering containers for a short grace (:mod:`router.held`).
 """
 
 from __future__ import annotations
@@ -47,10 +55,11 @@ class Publisher:
         self._failures: dict[str, int] = {}
 
     def run(self, stop: threading.Event, ttl: int = 20) -> None:
-        """Publish until ``stop`` is set; routes are withdrawn when it returns."""
+        """Publish until ``stop`` is set; the routes outlive the return by the lease's TTL."""
         dockerevents.wake_on_events(self.client, self.wake, stop)
         threading.Thread(target=self._watch_markers, args=(stop,), name="etcd-draining", daemon=True).start()
-        with self.etcd.lease(ttl) as lease:
+        lease = self.etcd.lease(ttl).__enter__()
+        try:
             while not stop.is_set():
                 try:
                     pending = self.reconcile(lease)
@@ -59,26 +68,32 @@ class Publisher:
                     pending = True
                 self.wake.wait(PENDING_INTERVAL if pending else self.resync)
                 self.wake.clear()
+        finally:
+            lease.abandon()  # the containers run on: a successor re-announces them before the TTL ends
 
     def reconcile(self, lease: Lease) -> bool:
         """Make this engine's routes in etcd match its containers; True if some are pending."""
         draining = self._draining()
         candidates = [c for c in (self._candidate(attrs, draining) for attrs in self._running()) if c]
         checks = self._healthcheck_paths()
-        healthy = {c for c in candidates if self._passes(c, checks.get(c.app))}
         current, _ = self.etcd.get_prefix(keys.services())
+        healthy = {c for c in candidates if self._passes(c, checks.get(c.app), current)}
         self._withdraw(current, {keys.service(c.app, c.name) for c in healthy})
         for route in healthy:
             self._publish(route, current, lease)
         return len(healthy) < len(candidates)
 
-    def _passes(self, route: Candidate, check_path: str | None) -> bool:
-        """Whether ``route`` should be routed: healthy, or routed and not yet failing repeatedly."""
+    def _passes(self, route: Candidate, check_path: str | None, current: dict[str, str]) -> bool:
+        """Whether ``route`` should be routed: healthy, or routed and not yet failing repeatedly.
+
+        A route a previous run published (in etcd with this address) counts as
+        routed: one slow check right after a restart must not withdraw it.
+        """
         key = keys.service(route.app, route.name)
         if health.answers(*split_address(route.address), check_path, self.health_timeout)[0]:
             self._failures.pop(key, None)
             return True
-        if key not in self._published:
+        if key not in self._published and current.get(key) != route.address:
             return False
         self._failures[key] = self._failures.get(key, 0) + 1
         if self._failures[key] < WITHDRAW_AFTER_FAILURES:
