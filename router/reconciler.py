@@ -13,6 +13,16 @@ After each sync the router records the etcd revision it has applied at
 ``/deis/router/hosts/<host>`` (leased), so the scheduler can wait until every
 router has dropped a container before stopping it. If etcd goes away, nginx
 keeps serving the last configuration; if nginx dies, it is started again.
+
+A route deleted because its lease expired (not by its publisher or the
+scheduler) is held while its backend answers, for a short grace, so an etcd
+outage longer than the lease TTL does not empty nginx when etcd returns:
+:mod:`router.held` says how the two are told apart and why.
+
+The router process and its nginx are separate lives: nginx runs daemonized, and
+stopping this loop (SIGTERM, a crash, ``deisctl restart router``) leaves it
+serving; the next router adopts it. Only an operator's ``deisctl stop router``
+stops nginx as well.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from deis import keys
 from deis.errors import TemporaryError
 from deis.etcd import Compacted, Etcd, Event, Lease
 from router import certs, model
+from router.held import HeldRoutes, is_route
 from router.nginx import Nginx, NginxError
 from router.render import Ports, certificate_files, render
 
@@ -62,11 +73,15 @@ class Router:
         self.reload_interval = reload_interval
         self.resync = resync
         self.mirror: dict[str, str] = {}
+        #: The lease each route key in the mirror was written with (to classify its delete).
+        self.leases: dict[str, int] = {}
+        self.held = HeldRoutes()
         self.revision = 0
         self.reloads = 0
         self._applied_text: str | None = None
         self._recorded: tuple[int, str] | None = None
         self._events: queue.Queue = queue.Queue()
+        self._dead_leases: dict[int, bool] = {}
         self._watch_stop = threading.Event()
 
     # -- the loop -------------------------------------------------------------
@@ -82,7 +97,7 @@ class Router:
                 if time.monotonic() - last_list > self.resync:
                     self._list_and_watch()
                     dirty, last_list = True, time.monotonic()
-                dirty |= self._drain_events()
+                dirty |= self._drain_events() or bool(self.held)
                 if dirty and time.monotonic() - last_sync >= self.reload_interval:
                     self.reconcile(lease)
                     dirty, last_sync = False, time.monotonic()
@@ -91,6 +106,8 @@ class Router:
                 continue
             except TemporaryError as exc:
                 log.warning("etcd unavailable (%s); nginx keeps serving the last configuration", exc)
+                if lease is not None:
+                    lease.abandon()  # else its thread re-grants later and re-writes a stale revision
                 lease, last_list = None, 0.0
                 stop.wait(1.0)
             except Exception:  # noqa: BLE001 - the loop must outlive any bug; nginx keeps serving
@@ -105,7 +122,10 @@ class Router:
 
     def reconcile(self, lease: Lease | None = None) -> bool:
         """Converge nginx to the mirror; return True when nginx was reloaded."""
-        table = model.build(self.mirror, certs.problem)
+        for key in self.held.prune(self.mirror):
+            if key not in self.mirror:
+                log.info("dropped held route %s", key)
+        table = model.build(self.held.overlay(self.mirror), certs.problem)
         text = render(table, self.ports, self.nginx.paths)
         files = certificate_files(table)
         errors = list(table.errors)
@@ -132,7 +152,15 @@ class Router:
         self._watch_stop.set()
         self._watch_stop = threading.Event()
         snapshot, revision = self.etcd.get_prefix(keys.ROOT)
-        self.mirror, self.revision = snapshot, revision
+        leases = self.etcd.leases(keys.services())
+        gone = {key: (self.mirror[key], lease) for key, lease in self.leases.items()
+                if key not in snapshot and key in self.mirror}
+        for key in snapshot:
+            self.held.release(key)
+        self.mirror, self.revision, self.leases = snapshot, revision, leases
+        self._dead_leases = {}
+        for key, (value, lease) in gone.items():
+            self._classify_delete(key, value, lease)
         self._events = queue.Queue()
         threading.Thread(target=self._watch, args=(revision + 1, self._watch_stop, self._events),
                          name="etcd-watch", daemon=True).start()
@@ -146,6 +174,7 @@ class Router:
 
     def _drain_events(self) -> bool:
         changed = False
+        self._dead_leases = {}
         while True:
             try:
                 item = self._events.get_nowait()
@@ -156,14 +185,37 @@ class Router:
             changed |= self._apply_event(item)
 
     def _apply_event(self, event: Event) -> bool:
-        if not relevant(event.key):
-            return False
+        # Every key is mirrored (held routes look at draining markers); only relevant ones need a sync.
         if event.type == "put":
             self.mirror[event.key] = event.value
+            self.held.release(event.key)
+            if is_route(event.key):
+                self.leases[event.key] = event.lease
         else:
-            self.mirror.pop(event.key, None)
+            value = self.mirror.pop(event.key, None)
+            lease = self.leases.pop(event.key, 0)
+            if value is not None and is_route(event.key):
+                self._classify_delete(event.key, value, lease)
+        if not relevant(event.key):
+            return False
         self.revision = max(self.revision, event.revision)
         return True
+
+    def _classify_delete(self, key: str, value: str, lease: int) -> None:
+        """Hold a route deleted with its lease (not on purpose); see :mod:`router.held`."""
+        if not lease or not self._lease_gone(lease):
+            return
+        self.held.hold(key, value)
+        log.warning("%s went with its expired lease; holding it while %s answers (grace %g s)",
+                    key, value, self.held.grace)
+
+    def _lease_gone(self, lease: int) -> bool:
+        if lease not in self._dead_leases:
+            try:
+                self._dead_leases[lease] = not self.etcd.lease_alive(lease)
+            except TemporaryError:
+                self._dead_leases[lease] = True  # etcd flaky again: holding is bounded, dropping is an outage
+        return self._dead_leases[lease]
 
     def _record(self, lease: Lease, errors: list[str]) -> None:
         """Publish the applied revision and the skipped keys, when they changed."""
