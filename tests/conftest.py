@@ -29,6 +29,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(relative.parts[0])
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Leave ``tests/cluster`` (the multi-host bed) to a run that names it; script/test does."""
+    cluster = _TESTS / "cluster"
+    if collection_path != cluster:
+        return None
+    named = [(config.invocation_params.dir / arg.split("::")[0]).resolve() for arg in config.args]
+    return not any(path == cluster or cluster in path.parents for path in named)
+
+
 @pytest.fixture(scope="session")
 def etcd_endpoint():
     """The URL of a real etcd for the whole session."""

@@ -216,6 +216,8 @@ class Testbed:
         self.hosts = [Host(index) for index in range(1, hosts + 1)]
         self.managers = managers
         self.lock = _Lock()
+        #: True after ``up`` and until ``down`` (in this process).
+        self.is_up = False
 
     @classmethod
     def existing(cls) -> Testbed:
@@ -252,6 +254,7 @@ class Testbed:
             finally:
                 for client in clients:
                     client.close()
+            self.is_up = True
         return time.monotonic() - started
 
     def _check_settings(self) -> None:
@@ -293,7 +296,17 @@ class Testbed:
     def _start_dockerd(self, host: Host) -> None:
         if daemon_pid(host, "dockerd") is not None:
             return
+        # A killed dockerd leaves its containerd, shims and containers running,
+        # and a new dockerd times out on that containerd: clear them first (the
+        # containers would not survive the restart anyway: no live-restore).
+        etcd = daemon_pid(host, "etcd")
+        _kill([process for process in bed_processes(host.state) if process.pid != etcd])
+        # A killed dockerd leaves its socket and the PID files of itself and its
+        # containerd; while such a PID is still an unreaped zombie, dockerd
+        # refuses to start, or waits on a containerd that is gone.
         host.state.joinpath("docker.sock").unlink(missing_ok=True)
+        host.state.joinpath("exec", "dockerd.pid").unlink(missing_ok=True)
+        host.state.joinpath("exec", "containerd", "containerd.pid").unlink(missing_ok=True)
         with (host.state / "dockerd.log").open("ab") as log:
             # setsid: killing the caller's process group must not kill the bed.
             subprocess.run(["setsid", "--fork", "nsenter", f"--net=/run/netns/{host.netns}",
@@ -325,8 +338,9 @@ class Testbed:
             if host.state.joinpath("docker.sock").exists():
                 with contextlib.suppress(docker.errors.DockerException, requests.RequestException):
                     return host.docker()  # the client asks the engine its API version
-            if time.monotonic() > deadline:
-                raise BedError(f"{host.name}'s dockerd did not answer within {timeout} s; "
+            exited = time.monotonic() > deadline - timeout + 3 and daemon_pid(host, "dockerd") is None
+            if exited or time.monotonic() > deadline:
+                raise BedError(f"{host.name}'s dockerd {'exited' if exited else f'did not answer within {timeout} s'}; "
                                f"last lines of {host.state}/dockerd.log:\n{_tail(host.state / 'dockerd.log')}")
             time.sleep(0.1)
 
@@ -418,8 +432,13 @@ class Testbed:
             clients = [host.docker() for host in self.hosts]
             try:
                 leader = clients[0]
+                self.wait_until_ready(leader)
                 for service in leader.services.list():
                     service.remove()
+                # Until a node's agent has stopped a removed service's task, it
+                # may still start its container: wait for the tasks to be reaped.
+                if not _wait_until(lambda: not leader.api.tasks(), 15):
+                    raise BedError(f"tasks of removed services still there after 15 s: {leader.api.tasks()}")
                 with ThreadPoolExecutor(len(clients)) as pool:
                     list(pool.map(_empty_engine, clients))
                 _remove_networks(leader, scope="swarm")
@@ -427,7 +446,6 @@ class Testbed:
                     spec = node.attrs["Spec"]
                     if spec.get("Labels") or spec.get("Availability") != "active":
                         node.update({**spec, "Labels": {}, "Availability": "active"})
-                self.wait_until_ready(leader)
             finally:
                 for client in clients:
                     client.close()
@@ -451,11 +469,14 @@ class Testbed:
         """
         started = time.monotonic()
         with self.lock.held():
+            self.is_up = False
             _kill_bed_processes()
             for netns in bed_netns():
                 run("ip", "netns", "delete", netns)
+            # A deleted netns takes its veths along, but the kernel does it a moment later.
+            _wait_until(lambda: not [link for link in bed_links() if link != BRIDGE], 10)
             for link in bed_links():
-                run("ip", "link", "delete", link)
+                run("ip", "link", "delete", link, check=False)
             while run("iptables", "-C", "FORWARD", *FORWARD_RULE, check=False).returncode == 0:
                 run("iptables", "-D", "FORWARD", *FORWARD_RULE)
             mounts = bed_mounts()
@@ -523,13 +544,13 @@ def bed_mounts() -> list[str]:
             if point == str(STATE) or point.startswith(f"{STATE}/") or point.startswith(f"/run/netns/{NETNS_PREFIX}")]
 
 
-def bed_processes() -> list[psutil.Process]:
-    """Return the processes of the bed: its dockerd, containerd, shims and etcd members.
+def bed_processes(folder: Path = STATE) -> list[psutil.Process]:
+    """Return the processes of the bed (or of one host's ``folder``): dockerd, containerd, shims, etcd.
 
     They are found by the state dir in their command line, not by PID files,
     so a crashed run's processes are found too.
     """
-    marker = f"{STATE}/"
+    marker = f"{folder}/"
     found = []
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
@@ -551,21 +572,25 @@ def leftovers() -> list[str]:
     return left
 
 
-def _kill_bed_processes(timeout: float = 15) -> None:
+def _kill_bed_processes() -> None:
     # SIGKILL, not a graceful stop: all their state is deleted next, and a
     # graceful stop took 5-9 s (containerd, and an etcd leader that tries
-    # to hand over). Containers go too: they are descendants of the shims,
-    # and would outlive a killed shim.
-    targets: dict[int, psutil.Process] = {}
-    for process in bed_processes():
-        targets[process.pid] = process
-        with contextlib.suppress(psutil.Error):
-            targets.update((child.pid, child) for child in process.children(recursive=True))
+    # to hand over).
+    processes = bed_processes()
     for netns in bed_netns():
         result = run("ip", "netns", "pids", netns, check=False)
         for pid in map(int, result.stdout.split()):
             with contextlib.suppress(psutil.Error):
-                targets.setdefault(pid, psutil.Process(pid))
+                processes.append(psutil.Process(pid))
+    _kill(processes)
+
+
+def _kill(processes: list[psutil.Process], timeout: float = 15) -> None:
+    # Descendants too: containers are children of their shims, and would outlive a killed shim.
+    targets = {process.pid: process for process in processes}
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            targets.update((child.pid, child) for child in process.children(recursive=True))
     targets.pop(os.getpid(), None)
     for process in targets.values():
         with contextlib.suppress(psutil.Error):
@@ -594,6 +619,13 @@ def _remove_networks(client: docker.DockerClient, scope: str) -> None:
         if network.name not in DEFAULT_NETWORKS and network.attrs.get("Scope") == scope:
             with contextlib.suppress(docker.errors.NotFound):
                 network.remove()
+
+
+def _wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not (done := predicate()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return done
 
 
 def _swarm_state(client: docker.DockerClient) -> str:

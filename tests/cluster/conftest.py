@@ -1,0 +1,57 @@
+"""The multi-host bed for the tests of this folder: built once per session, reset per test.
+
+``script/test`` runs this folder in a pytest invocation of its own, after the
+single-host suite (``tests/conftest.py`` leaves it out of every run that does
+not name it). The bed needs root: without root the tests fail rather than
+skip, because CI is root and a silent skip would hide the whole suite. They
+skip only where network namespaces cannot be made at all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.cluster.testbed import Testbed
+
+TOOLS = ("ip", "iptables", "nsenter", "unshare", "setsid", "dockerd", "etcd", "timeout")
+
+
+def _require_namespaces() -> None:
+    if os.geteuid() != 0:
+        pytest.fail("the multihost tests need root (CI runs as root): sudo script/test tests/cluster",
+                    pytrace=False)
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"missing {missing}: script/test installs them (docker.io, etcd-server, iproute2)",
+                    pytrace=False)
+    probe = subprocess.run(["unshare", "--net", "--mount", "--uts", "true"], capture_output=True, text=True,
+                           timeout=10, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"this machine cannot make network namespaces: {probe.stderr.strip()}")
+
+
+@pytest.fixture(scope="session")
+def testbed():
+    """Three hosts (one Swarm manager), from nothing; removed, and checked, at the end."""
+    _require_namespaces()
+    bed = Testbed(hosts=3)
+    with bed.lock.held(timeout=600):
+        try:
+            bed.down()  # whatever a crashed earlier run left
+            print(f"\nmultihost: up in {bed.up():.1f} s")
+            yield bed
+        finally:
+            print(f"\nmultihost: down in {bed.down():.1f} s")
+
+
+@pytest.fixture
+def cluster(testbed):
+    """The session's bed, emptied for this test (built again if a test took it down)."""
+    if not testbed.is_up:
+        testbed.up()
+    testbed.reset()
+    return testbed
