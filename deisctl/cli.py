@@ -210,6 +210,7 @@ def stop(platform: Platform, targets: tuple[str, ...]) -> None:
     (or 'stop platform docker') stops the engine too; its containers keep
     running (dockerd runs with --live-restore) and are adopted when it starts,
     but an app blocks once 64 KiB of its output waits for the engine.
+    Stopping the router stops its nginx too ('restart router' does not).
     """
     _stop(platform, targets)
 
@@ -222,17 +223,18 @@ def restart(platform: Platform, targets: tuple[str, ...]) -> None:
 
     'restart platform' restarts every component but the Docker engine
     (see 'deisctl stop --help'); 'restart docker' restarts the engine, and
-    its containers keep running.
+    its containers keep running. The router's nginx serves on while the
+    router restarts, and the new router adopts it.
     """
     chosen = _components(targets)
-    _stop(platform, targets)
+    _stop(platform, targets, halt=False)
     _run(platform.start, chosen)
 
 
-def _stop(platform: Platform, targets: tuple[str, ...]) -> None:
+def _stop(platform: Platform, targets: tuple[str, ...], halt: bool = True) -> None:
     """Stop what ``targets`` name, saying so when the Docker engine is left running."""
     stopped = _run(catalogue.resolve_stop, targets)
-    _run(platform.stop, stopped)
+    _run(platform.stop, stopped, halt)
     kept = [c for c in _components(targets) if c not in stopped]
     for component in kept:
         info = platform.supervisor.info(component.name)

@@ -22,6 +22,8 @@ from deis.etcd import Etcd, endpoint_from_env
 from deis.paths import Paths
 from deisctl import infrastructure as infra
 from deisctl.infrastructure import Program
+from router.nginx import Nginx
+from router.render import NginxPaths
 
 TIERS = ("infrastructure", "store", "logging", "control plane", "data plane", "router")
 
@@ -50,6 +52,9 @@ class Component:
     ready_timeout: float | None = None
     #: The issue that builds it, while it is not built.
     issue: int | None = None
+    #: Stops what serves on after its process stopped (the router's nginx); ``stop`` runs it,
+    #: ``restart`` does not. Returns a line to print when it stopped something.
+    halt: Callable[[Environ], str | None] | None = None
     help: str = ""
 
     @property
@@ -103,6 +108,27 @@ ROUTER_PORTS = {"httpPort": 80, "httpsPort": 443, "builderPort": 2222, "healthPo
 def router_port(environ: Environ, name: str) -> int:
     """Return one of the router's ports from ``DEIS_ROUTER_<NAME>`` or its default."""
     return int(environ.get(f"DEIS_ROUTER_{name.upper()}", ROUTER_PORTS[name]))
+
+
+def router_nginx(environ: Environ) -> Nginx:
+    """The router's nginx: it outlives the router process, which adopts it when it starts again."""
+    return Nginx(NginxPaths(Paths.from_env(environ).data("router")))
+
+
+def _router_binds(environ: Environ) -> list[tuple[str, int]]:
+    """The router's ports, unless its own nginx holds them (a restarted router adopts that nginx)."""
+    if router_nginx(environ).pid() is not None:
+        return []
+    return [("0.0.0.0", router_port(environ, name)) for name in ROUTER_PORTS]
+
+
+def _halt_router(environ: Environ) -> str | None:
+    nginx = router_nginx(environ)
+    pid = nginx.pid()
+    if pid is None:
+        return None
+    nginx.stop()
+    return f"nginx (pid {pid}) stopped"
 
 
 def _health_check(port: int) -> bool:
@@ -225,7 +251,7 @@ COMPONENTS: tuple[Component, ...] = (
               help="announces routable containers in etcd"),
     Component(
         "router", "router", ("nginx", "libnginx-mod-stream"), deis_program("router"),
-        binds=lambda env: [("0.0.0.0", router_port(env, name)) for name in ROUTER_PORTS],
+        binds=_router_binds, halt=_halt_router,
         ready=lambda env: _health_check(router_port(env, "healthPort")),
         help="nginx, configured from etcd (80, 443, 2222 to the builder, 9090 health)",
     ),

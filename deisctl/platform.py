@@ -173,17 +173,22 @@ class Platform:
         if changed:
             self.echo(f"data directory: {changed} files and folders made private to the platform")
 
-    def stop(self, components: Iterable[Component]) -> None:
-        """Stop ``components`` in reverse order; stop supervisord once idle."""
+    def stop(self, components: Iterable[Component], halt: bool = True) -> None:
+        """Stop ``components`` in reverse order; stop supervisord once idle.
+
+        ``halt=False`` (a restart) leaves serving what a component's ``halt``
+        would stop — the router's nginx keeps serving until the router adopts it.
+        """
         if not self.supervisor.running():
             return
         for component in catalogue.stop_order(components):
             info = self.supervisor.info(component.name)
-            if info is None or info.state in {"STOPPED", "EXITED", "FATAL"}:
-                continue
-            self.echo(f"{component.name}: stopping")
-            self.supervisor.stop(component.name)
-            self.echo(f"{component.name}: stopped")
+            if info is not None and info.state not in {"STOPPED", "EXITED", "FATAL"}:
+                self.echo(f"{component.name}: stopping")
+                self.supervisor.stop(component.name)
+                self.echo(f"{component.name}: stopped")
+            if halt and component.halt is not None and (note := component.halt(self.environ)):
+                self.echo(f"{component.name}: {note}")
         if not self.supervisor.any_running():
             self.supervisor.shutdown()
 
