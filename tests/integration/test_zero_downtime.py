@@ -22,9 +22,11 @@ import requests
 
 from controller.scheduler import ContainerSpec
 from controller.scheduler.docker import DockerScheduler
+from deis import keys
+from tests.integration.builder_conftest import DOCKERFILE, git_push, make_repo, with_key
 from tests.services import RunningRouter, wait_until
 
-pytest_plugins = ["tests.integration.cli_conftest"]
+pytest_plugins = ["tests.integration.cli_conftest", "tests.integration.builder_conftest"]
 
 #: Four clients at up to 100 requests/s each (T1 drives 100 rps): a few thousand over the changes.
 THREADS = 4
@@ -56,77 +58,194 @@ def live_app(alice, router, publisher, base_image, app_name):
 
 @dataclass
 class Load:
-    """Requests through the router, each on a new connection, from several threads."""
+    """Requests through the router from several threads: each on a new connection, or kept alive."""
 
     url: str
     host: str
-    #: ``(start time, status or error, body)`` of every request.
+    threads: int = THREADS
+    rate: float = RATE_PER_THREAD
+    keep_alive: bool = False
+    #: ``(start time, status or error, body, seconds)`` of every request.
     results: list = field(default_factory=list)
+    #: Requests sent again because a kept-alive connection was closed under them.
+    retried: int = 0
     done: threading.Event = field(default_factory=threading.Event)
 
     def worker(self) -> None:
+        session = requests.Session() if self.keep_alive else None
+        get = session.get if session else requests.get
         due = time.monotonic()
         while not self.done.is_set() and len(self.results) < MAX_REQUESTS:
-            due += 1 / RATE_PER_THREAD
+            due += 1 / self.rate
             time.sleep(max(0.0, due - time.monotonic()))
             started = time.monotonic()
             try:
-                response = requests.get(self.url, headers={"Host": self.host}, timeout=5)
-                self.results.append((started, response.status_code, response.text.strip()))
+                response = self._get(get)
+                self.results.append((started, response.status_code, response.text.strip(),
+                                     time.monotonic() - started))
             except requests.RequestException as exc:
-                self.results.append((started, repr(exc), ""))
+                self.results.append((started, repr(exc), "", time.monotonic() - started))
+
+    def _get(self, get) -> requests.Response:
+        """GET once; on a kept-alive connection that was closed under the request, once more.
+
+        nginx closes its idle kept-alive connections at every reload, so a request
+        sent at that instant meets a reset. Browsers and HTTP libraries send an
+        idempotent request again in that case (RFC 9112 §9.3.1); so does this
+        client, and counts it. A new connection is never retried.
+        """
+        try:
+            return get(self.url, headers={"Host": self.host}, timeout=5)
+        except requests.ConnectionError as exc:
+            if not (self.keep_alive and "Connection aborted" in str(exc)):
+                raise
+            self.retried += 1
+            return get(self.url, headers={"Host": self.host}, timeout=5)
 
     def __enter__(self) -> Load:
-        self.threads = [threading.Thread(target=self.worker, daemon=True) for _ in range(THREADS)]
-        for thread in self.threads:
+        self._threads = [threading.Thread(target=self.worker, daemon=True) for _ in range(self.threads)]
+        for thread in self._threads:
             thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.done.set()
-        for thread in self.threads:
+        for thread in self._threads:
             thread.join(10)
 
     def failures(self) -> list:
-        return [(status, body) for _, status, body in self.results if status != 200]
+        return [(status, body) for _, status, body, _ in self.results if status != 200]
 
+    def between(self, began: float, until: float) -> list:
+        """The results of requests started in ``[began, until)``."""
+        return [result for result in self.results if began <= result[0] < until]
 
 
 @dataclass
 class Change:
-    """One ``deis`` command run under load, and the release it must leave serving."""
+    """One ``deis`` command (or ``git push``) run under load, and the release it must leave serving."""
 
     args: tuple[str, ...]
     release: str
     began: float = 0.0
     returned: float = 0.0
 
-    def run(self, alice) -> None:
+    def run(self, alice, push=None) -> None:
         self.began = time.monotonic()
-        result = alice(*self.args)
-        assert result.exit_code == 0, result.output
+        if push is not None:
+            result = push()
+            assert result.returncode == 0, result.stderr
+        else:
+            result = alice(*self.args)
+            assert result.exit_code == 0, result.output
         self.returned = time.monotonic()
-        time.sleep(0.5)  # the new state under load, before the next change
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.args[:2])
 
 
-# deis ps:scale / deis config:set
-def test_scale_and_redeploy_under_load_drop_no_request(alice, router, live_app):
-    load = Load(f"http://127.0.0.1:{router.ports.http}/", f"{live_app}.deis.localhost")
-    changes = [Change(("ps:scale", "web=3", "-a", live_app), "v2"),
-               Change(("config:set", "GREETING=hello", "-a", live_app), "v3"),
-               Change(("ps:scale", "web=1", "-a", live_app), "v3")]
-    with load:
-        time.sleep(0.5)
-        for step in changes:
-            step.run(alice)
-    assert load.failures() == [], f"{len(load.failures())} of {len(load.results)} requests failed"
-    assert len(load.results) > 200, "the load loop must have run through every change"
-    for step, following in zip(changes, [*changes[1:], None], strict=True):
-        until = following.began if following else float("inf")
-        served = {body for started, _, body in load.results if step.returned < started < until}
-        assert served == {step.release}, f"after {' '.join(step.args[:2])} returned: {served}"
+class Timeline:
+    """When routes were deleted, routers applied revisions and containers got SIGTERM."""
+
+    def __init__(self, etcd, docker_client, app: str):
+        self.app, self.stop = app, threading.Event()
+        self.deleted: dict[str, tuple[int, float]] = {}  # container -> (revision, time)
+        self.applied: list[tuple[int, float]] = []  # (revision a router recorded, time)
+        self.terminated: dict[str, float] = {}  # container -> time of its SIGTERM
+        self._etcd, self._docker = etcd, docker_client
+        self._stream = docker_client.events(decode=True, filters={"type": "container", "event": "kill",
+                                                                   "label": f"deis.app={app}"})
+        start = etcd.revision() + 1
+        threading.Thread(target=self._watch, args=(start,), daemon=True).start()
+        threading.Thread(target=self._follow, daemon=True).start()
+
+    def _watch(self, start: int) -> None:
+        routes, routers = keys.services(self.app), keys.component("router", "hosts/")
+        for event in self._etcd.watch_prefix(keys.ROOT, start, self.stop):
+            if event.type == "delete" and event.key.startswith(routes):
+                self.deleted.setdefault(event.key.rsplit("/", 1)[-1], (event.revision, time.monotonic()))
+            elif event.type == "put" and event.key.startswith(routers) and event.value:
+                self.applied.append((int(event.value), time.monotonic()))
+
+    def _follow(self) -> None:
+        for event in self._stream:
+            name = event.get("Actor", {}).get("Attributes", {}).get("name", "")
+            if event.get("Actor", {}).get("Attributes", {}).get("signal") == "15":
+                self.terminated.setdefault(name, time.monotonic())
+
+    def close(self) -> None:
+        self.stop.set()
+        self._stream.close()
+
+    def order_problems(self) -> list[str]:
+        """Each stopped container whose route was not withdrawn and applied by the router before its SIGTERM."""
+        problems = []
+        for name, sigterm in sorted(self.terminated.items()):
+            if name not in self.deleted:
+                problems.append(f"{name}: SIGTERM with its route never deleted")
+                continue
+            revision, deleted_at = self.deleted[name]
+            applied = [at for seen, at in self.applied if seen >= revision]
+            if not (deleted_at < sigterm):
+                problems.append(f"{name}: route deleted {deleted_at - sigterm:+.2f} s after SIGTERM")
+            elif not applied or min(applied) > sigterm:
+                problems.append(f"{name}: SIGTERM before the router applied revision {revision}")
+        return problems
+
+
+#: Seconds of load around each change (the plan's CI variant: 20 s).
+CHANGE_WINDOW = 20.0
+
+
+# T1: every kind of change under load, new connections and kept-alive ones at once
+def test_t1_every_kind_of_change_under_load_fails_no_request(alice, router, publisher, live_app, builder,
+                                                            base_image, etcd, docker_client, tmp_path):
+    key = with_key(alice, tmp_path)
+    files = {"Dockerfile": DOCKERFILE.format(base=base_image), "Procfile": f"web: {WEB_COMMAND}\n"}
+    repo = make_repo(tmp_path / "src", files)
+    assert alice("ps:scale", "web=3", "-a", live_app).exit_code == 0
+    url, host = f"http://127.0.0.1:{router.ports.http}/", f"{live_app}.deis.localhost"
+    fresh = Load(url, host, threads=2, rate=50)
+    kept = Load(url, host, threads=1, rate=50, keep_alive=True)
+    changes = [Change(("git", "push"), "v3"),
+               Change(("config:set", "GREETING=hello", "-a", live_app), "v4"),
+               Change(("ps:scale", "web=1", "-a", live_app), "v4"),
+               Change(("ps:scale", "web=3", "-a", live_app), "v4"),
+               Change(("releases:rollback", "v2", "-a", live_app), "v5"),
+               Change(("limits:set", "web=64M", "-a", live_app), "v6")]
+    timeline = Timeline(etcd, docker_client, live_app)
+    try:
+        with fresh, kept:
+            for step in changes:
+                push = (lambda: git_push(repo, key, builder.port, live_app)) if step.args[0] == "git" else None
+                step.run(alice, push)
+                time.sleep(max(0.0, step.began + CHANGE_WINDOW - time.monotonic()))
+            ended = time.monotonic()
+    finally:
+        timeline.close()
+
+    for load, kind in ((fresh, "new connection"), (kept, "keep-alive")):
+        for step, following in zip(changes, [*changes[1:], None], strict=True):
+            window = load.between(step.began, following.began if following else ended)
+            failed = [result[1:3] for result in window if result[1] != 200]
+            seconds = sorted(result[3] for result in window)
+            p99 = seconds[int(len(seconds) * 0.99) - 1] if seconds else float("inf")
+            after = {body for started, status, body, _ in window if started > step.returned and status == 200}
+            print(f"T1 {kind:14} {step.name:18} {len(window):5} requests, {len(failed)} failed, "
+                  f"p99 {p99 * 1000:.0f} ms, took {step.returned - step.began:.1f} s, then served {sorted(after)}")
+            assert len(window) >= 20 * 50 * 0.5 * load.threads, f"{kind} {step.name}: only {len(window)} requests"
+            assert failed == [], f"{kind} {step.name}: {len(failed)} of {len(window)} failed: {failed[:5]}"
+            assert p99 < 1.0, f"{kind} {step.name}: p99 {p99:.2f} s"
+            assert after == {step.release}, f"{kind} after {step.name} returned: {after}"
+    print(f"T1 keep-alive: {kept.retried} of {len(kept.results)} requests sent again after a reload closed "
+          "their idle connection")
+    assert kept.retried <= len(kept.results) * 0.01
+    problems = timeline.order_problems()
+    print(f"T1 deploy order: {len(timeline.terminated)} containers stopped, {len(problems)} out of order")
+    assert len(timeline.terminated) >= 8 and problems == [], problems
     ps = alice("ps", "-a", live_app).stdout
-    assert "web.1 up (v3)" in ps and "web.2" not in ps, ps
+    assert "web.3 up (v6)" in ps, ps
 
 
 @pytest.fixture
