@@ -604,12 +604,12 @@ def _empty_engine(client: docker.DockerClient, timeout: float = 15) -> None:
     # Swarm removes a removed service's containers by itself, concurrently
     # with us: "already in progress" and "no such container" are both fine.
     deadline = time.monotonic() + timeout
-    while containers := client.containers.list(all=True):
+    while containers := client.api.containers(all=True):
         if time.monotonic() > deadline:
-            raise BedError(f"containers still there after {timeout} s: {[c.name for c in containers]}")
+            raise BedError(f"containers still there after {timeout} s: {[c['Names'] for c in containers]}")
         for container in containers:
             with contextlib.suppress(docker.errors.APIError):
-                container.remove(force=True)
+                client.api.remove_container(container["Id"], force=True)
         time.sleep(0.1)
     _remove_networks(client, scope="local")
 
