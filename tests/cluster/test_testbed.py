@@ -9,6 +9,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -91,13 +92,15 @@ def test_host_published_service_answers_on_every_node_from_another_namespace(clu
 
 def test_partition_marks_the_node_down_within_seconds_and_heal_brings_it_back(cluster):
     leader, h3 = cluster.hosts[0].docker(), cluster.host("h3")
+    ping = ("busybox", "ping", "-c", "1", "-W", "1", h3.ip)
+    assert in_netns(cluster.hosts[0], *ping, timeout=3).returncode == 0
 
     cluster.partition(h3)
     cut = time.monotonic()
     try:
         _wait(lambda: _node_state(leader, "h3") == "down", 20, "h3 marked down")
         detected = time.monotonic() - cut
-        assert in_netns(cluster.hosts[0], "ping", "-c", "1", "-W", "1", h3.ip, timeout=3).returncode != 0
+        assert in_netns(cluster.hosts[0], *ping, timeout=3).returncode == 1
     finally:
         cluster.heal(h3)
     healed = time.monotonic()
@@ -120,6 +123,18 @@ def test_up_restarts_a_killed_dockerd_and_etcd_member(cluster):
     print(f"\nmultihost: up repaired a killed dockerd and etcd member in {seconds:.1f} s")
     assert [row["node"] for row in cluster.status()] == ["ready"] * 3
     assert cluster.etcd_health() == {"h1": True, "h2": True, "h3": True}
+
+
+def test_a_second_session_cannot_take_the_bed_while_this_one_holds_it(testbed):
+    attempt = ("import sys\nfrom tests.cluster import testbed\n"
+               "try:\n    with testbed.Testbed().lock.held(timeout=0.5): sys.exit(0)\n"
+               "except testbed.BedError as error: print(error); sys.exit(3)\n")
+
+    result = subprocess.run([sys.executable, "-c", attempt], capture_output=True, text=True, timeout=60,
+                             cwd=Path(__file__).parents[2], check=False)
+
+    assert result.returncode == 3, result.stderr
+    assert "another session holds /run/lock/deis-multihost.lock" in result.stdout
 
 
 def test_down_leaves_nothing_behind(testbed):
