@@ -595,9 +595,18 @@ def _kill(processes: list[psutil.Process], timeout: float = 15) -> None:
     for process in targets.values():
         with contextlib.suppress(psutil.Error):
             process.send_signal(signal.SIGKILL)
-    _, alive = psutil.wait_procs(list(targets.values()), timeout=timeout)
-    if alive:
-        raise LeftoverError(f"processes survived SIGKILL for {timeout} s: {[p.pid for p in alive]}")
+    # A zombie counts as gone: it holds no socket, mount or namespace, and
+    # this machine's PID 1 reaps orphans late (psutil.wait_procs waited up to 12 s).
+    if not _wait_until(lambda: not any(_running(process) for process in targets.values()), timeout):
+        alive = [process.pid for process in targets.values() if _running(process)]
+        raise LeftoverError(f"processes survived SIGKILL for {timeout} s: {alive}")
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _empty_engine(client: docker.DockerClient, timeout: float = 15) -> None:
