@@ -5,6 +5,10 @@ single-host suite (``tests/conftest.py`` leaves it out of every run that does
 not name it). The bed needs root: without root the tests fail rather than
 skip, because CI is root and a silent skip would hide the whole suite. They
 skip only where network namespaces cannot be made at all.
+
+The session starts from nothing: it takes the bed's lock (waiting for another
+session to finish), then removes any bed it finds, including one a person
+brought up with ``python -m tests.cluster up``.
 """
 
 from __future__ import annotations

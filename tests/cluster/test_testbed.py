@@ -42,6 +42,7 @@ def test_up_gives_three_ready_swarm_nodes_and_a_healthy_three_member_etcd(cluste
     assert nodes == {"h1": "ready", "h2": "ready", "h3": "ready"}
     assert leader.swarm.attrs["Spec"]["Dispatcher"]["HeartbeatPeriod"] == 1_000_000_000
     assert len({host.docker().images.get(IMAGE).id for host in cluster.hosts}) == 1
+    assert len({host.docker().info()["ID"] for host in cluster.hosts}) == 3  # own /etc/docker/key.json each
 
     assert cluster.etcd_health() == {"h1": True, "h2": True, "h3": True}
     require_bed_route(cluster.hosts[0].ip)
@@ -113,6 +114,9 @@ def test_partition_marks_the_node_down_within_seconds_and_heal_brings_it_back(cl
 
 def test_up_restarts_a_killed_dockerd_and_etcd_member(cluster):
     h2, h3 = cluster.host("h2"), cluster.host("h3")
+    leader = cluster.hosts[0].docker()
+    nodes = sorted(node.id for node in leader.nodes.list())
+    assert cluster.up() < 2, "up with nothing to repair only checks"
     os.kill(bed_module.daemon_pid(h2, "dockerd"), signal.SIGKILL)
     os.kill(bed_module.daemon_pid(h3, "etcd"), signal.SIGKILL)
     _wait(lambda: bed_module.daemon_pid(h2, "dockerd") is None and bed_module.daemon_pid(h3, "etcd") is None,
@@ -123,6 +127,7 @@ def test_up_restarts_a_killed_dockerd_and_etcd_member(cluster):
     print(f"\nmultihost: up repaired a killed dockerd and etcd member in {seconds:.1f} s")
     assert [row["node"] for row in cluster.status()] == ["ready"] * 3
     assert cluster.etcd_health() == {"h1": True, "h2": True, "h3": True}
+    assert sorted(node.id for node in leader.nodes.list()) == nodes, "the same nodes, none joined anew"
 
 
 def test_a_second_session_cannot_take_the_bed_while_this_one_holds_it(testbed):

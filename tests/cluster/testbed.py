@@ -368,7 +368,10 @@ class Testbed:
         swarm_infos = [client.info()["Swarm"] for client in clients]
         current = {swarm_infos[0]["NodeID"]}
         for host, client, info in zip(self.hosts[1:], clients[1:], swarm_infos[1:], strict=True):
-            if info["LocalNodeState"] == "active" and info.get("Cluster", {}).get("ID") == cluster_id:
+            # Only managers see the cluster's ID; a worker knows its managers' addresses.
+            ours = (info.get("Cluster") or {}).get("ID") == cluster_id or any(
+                manager["Addr"] == f"{first.ip}:2377" for manager in info.get("RemoteManagers") or [])
+            if info["LocalNodeState"] == "active" and ours:
                 current.add(info["NodeID"])
                 continue
             if info["LocalNodeState"] != "inactive":
