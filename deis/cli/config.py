@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from deis.cli.context import State, app_option, pass_state
+from deis.cli.errors import CLIError
 from deis.cli.output import pretty_tabs, progress
 from deis.client import app_path
 
@@ -156,12 +157,17 @@ def merge_pulled(local: Mapping[str, str], remote: Mapping[str, Any], overwrite:
 @click.option("-o", "--overwrite", is_flag=True, help="Overwrite differing local values without asking.")
 @pass_state
 def pull(state: State, app: str | None, interactive: bool, overwrite: bool) -> None:
-    """Write the app's environment into ./.env (merged with what is there).
+    """Write the app's environment into ./.env; an existing .env needs -o (or -i to choose per key).
+
+    Keys only in the local file are kept. Without -o or -i an existing file is
+    left alone, as in v1: a silent merge would keep stale local values.
 
     Example: deis config:pull -a myapp --overwrite
     """
-    values = state.client.get(app_path(state.app(app), "config")).get("values") or {}
     path = Path(ENV_FILE)
+    if path.exists() and not (overwrite or interactive):
+        raise CLIError(f"{ENV_FILE} already exists, pass -o to overwrite")
+    values = state.client.get(app_path(state.app(app), "config")).get("values") or {}
     local = parse_env_file(path.read_text()) if path.is_file() else {}
     path.write_text(format_env_file(merge_pulled(local, values, overwrite, interactive)))
 

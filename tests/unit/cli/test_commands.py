@@ -92,6 +92,16 @@ def test_config_pull_writes_env_and_push_reads_it(deis, transport, home):
     assert transport.last("POST").body == {"values": {"A": "1", "B": "2"}}
 
 
+def test_config_pull_leaves_an_existing_env_alone_without_overwrite(deis, transport, home):
+    transport.add("GET", "/v1/apps/myapp/config/", {"values": {"A": "remote"}})
+    (home / ".env").write_text("A=local\n")
+    result = deis("config:pull", "-a", "myapp")
+    assert result.exit_code == 1 and ".env already exists, pass -o to overwrite" in result.stderr
+    assert (home / ".env").read_text() == "A=local\n"
+    assert deis("config:pull", "-o", "-a", "myapp").exit_code == 0
+    assert (home / ".env").read_text() == "A=remote\n"
+
+
 # deis limits, tags
 def test_limits_set_posts_memory_by_default_and_cpu_with_flag(deis, transport):
     transport.add("POST", "/v1/apps/myapp/config/", {}, status=201)
