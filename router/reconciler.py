@@ -169,7 +169,8 @@ class Router:
         try:
             for event in self.etcd.watch_prefix(keys.ROOT, start, stop):
                 events.put(event)
-        except Compacted:
+        except Compacted as exc:
+            log.warning("%s under the watch; relisting %s from the current revision", exc, keys.ROOT)
             events.put(_Relist())
 
     def _drain_events(self) -> bool:
