@@ -54,6 +54,7 @@ import psutil
 import requests
 
 from deis import keys
+from deis.errors import EtcdUnavailable
 from deis.etcd import Etcd
 from tests import services
 
@@ -452,8 +453,22 @@ class Testbed:
             finally:
                 for client in clients:
                     client.close()
-            self.hosts[0].etcd().delete_prefix(keys.ROOT)
+            self._empty_etcd()
         return time.monotonic() - started
+
+    def _empty_etcd(self, timeout: float = 15) -> None:
+        # After a healed partition the members may be electing a leader, and
+        # a write waits for it (seen: a 3 s timeout on a busy machine): retry.
+        self._wait_for_etcd(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.hosts[0].etcd().delete_prefix(keys.ROOT)
+                return
+            except EtcdUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def partition(self, host: Host) -> None:
         """Cut ``host`` off the bed (the root side of its link goes down)."""
