@@ -22,11 +22,9 @@ import pytest
 
 from deis import syslog
 from store import rados as rados_store
-from tests.integration import test_registry_ceph as ceph_tests
 from tests.services import LoggerProcess, wait_until
 
-# The throwaway bucket of the registry's Ceph tests, for this module too.
-bucket = ceph_tests.bucket
+pytest_plugins = ["tests.registries"]  # the images and bucket fixtures
 
 LINES = 3000
 #: Lines per write; the logger's receipt for each is awaited before the next.

@@ -7,71 +7,13 @@ Redis as its cache. Every image made here has a unique name and is removed.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import tarfile
 import time
-import uuid
-
-import docker
-import pytest
 
 from deis import keys
+from tests.registries import LAYER_BYTES, blob_paths, layer_image, pull_digest, push, timed, unique_repository
 from tests.services import wait_until
 
-#: Size of the random layer of the timed images (enough to measure, cheap to make).
-LAYER_BYTES = 16 << 20
-
-
-@pytest.fixture
-def images(docker_client):
-    """A list of image names the test made; each is removed afterwards."""
-    made: list[str] = []
-    yield made
-    for name in made:
-        with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.APIError):
-            docker_client.images.remove(name, force=True)
-
-
-def unique_repository(registry) -> str:
-    return f"{registry.address}/t{uuid.uuid4().hex[:10]}"
-
-
-def layer_image(docker_client, name: str, size: int = 4096) -> str:
-    """Import a one-layer image holding ``size`` random bytes (a layer nobody else has)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("data.bin")
-        info.size = size
-        tar.addfile(info, io.BytesIO(os.urandom(size)))
-    repository, tag = name.rsplit(":", 1)
-    docker_client.api.import_image_from_data(buffer.getvalue(), repository=repository, tag=tag)
-    return name
-
-
-def push(docker_client, name: str) -> str:
-    """``docker push name``; return the manifest digest Docker reports."""
-    repository, tag = name.rsplit(":", 1)
-    digest = None
-    for line in docker_client.images.push(repository, tag=tag, stream=True, decode=True):
-        assert "error" not in line, line
-        digest = (line.get("aux") or {}).get("Digest", digest)
-    assert digest, f"docker push {name} reported no digest"
-    return digest
-
-
-def pull_digest(docker_client, name: str) -> str:
-    """``docker pull name``; return the digest the engine recorded for it."""
-    repository, tag = name.rsplit(":", 1)
-    image = docker_client.images.pull(repository, tag=tag)
-    return next(d.split("@", 1)[1] for d in image.attrs["RepoDigests"] if d.startswith(f"{repository}@"))
-
-
-def timed(call, *args):
-    started = time.monotonic()
-    result = call(*args)
-    return result, time.monotonic() - started
+pytest_plugins = ["tests.registries"]  # the images and bucket fixtures
 
 
 def test_docker_push_and_pull_of_the_base_image_have_matching_digests(registry, docker_client, base_image, images):
@@ -105,11 +47,6 @@ def test_registry_restart_keeps_images(registry, docker_client, images):
     assert registry.client().tags(repository) == ["v1"]
     docker_client.images.remove(name)
     assert pull_digest(docker_client, name) == pushed
-
-
-def blob_paths(registry) -> set[str]:
-    root = registry.data_dir / "registry" / "docker" / "registry" / "v2" / "blobs"
-    return {path.parent.name for path in root.rglob("data")}
 
 
 def test_garbage_collection_frees_deleted_images_and_a_later_push_of_them_works(

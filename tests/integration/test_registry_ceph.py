@@ -18,7 +18,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 
 import docker
@@ -26,12 +25,10 @@ import pytest
 import requests
 
 from deisctl import infrastructure as infra
-from tests.integration import test_registry as registry_tests
-from tests.integration.test_registry import LAYER_BYTES, layer_image, pull_digest, push, timed, unique_repository
+from tests.registries import LAYER_BYTES, layer_image, pull_digest, push, timed, unique_repository
 from tests.services import RegistryProcess, wait_until
 
-# The image bookkeeping of test_registry, for this module too.
-images = registry_tests.images
+pytest_plugins = ["tests.registries"]  # the images and bucket fixtures
 
 #: Where Distribution keeps blobs under ``s3RootDirectory`` (``/registry``).
 BLOBS = "registry/docker/registry/v2/blobs/"
@@ -50,22 +47,6 @@ REVIVE_BOUND = 60.0
 HEALTH_NOISE = frozenset({"MON_DISK_LOW", "POOL_NO_REDUNDANCY"})
 
 
-@pytest.fixture
-def bucket(ceph):
-    """A fresh, empty bucket on the gateway; emptied and deleted afterwards."""
-    name = f"deis-test-{uuid.uuid4().hex[:10]}"
-    store = ceph.s3_store(name)
-    yield name
-    remove_bucket(store)
-
-
-def remove_bucket(store) -> None:
-    """Delete every object of the store's bucket (Distribution's keys, even those ``check_key`` refuses), then it."""
-    client = store._client
-    for info in store.list(""):
-        client.delete_object(Bucket=store.bucket, Key=info.key)
-    client.delete_bucket(Bucket=store.bucket)
-    store.close()
 
 
 @pytest.fixture

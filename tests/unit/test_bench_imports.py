@@ -1,4 +1,4 @@
-"""Benchmarks import the shared test harness, never a test module.
+"""Benchmarks and tests import the shared test harness, never a test module.
 
 What a benchmark and a test both need (a platform, a person at a terminal, a
 ``deis-database`` or ``deis-logspout`` process) lives in a harness module under
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench"
 
 
 def imported_test_modules(source: str) -> list[str]:
@@ -47,6 +48,13 @@ def _is_test_module(name: str) -> bool:
 @pytest.mark.parametrize("path", sorted(BENCH.glob("*.py")), ids=lambda path: path.name)
 def test_bench_imports_no_test_module(path):
     assert imported_test_modules(path.read_text()) == []
+
+
+def test_no_test_module_imports_another():
+    """A helper two test modules share lives in a harness module (``tests/registries.py`` …)."""
+    offenders = {str(path.relative_to(ROOT)): found for path in sorted((ROOT / "tests").rglob("*.py"))
+                 if (found := imported_test_modules(path.read_text())) and path.name != Path(__file__).name}
+    assert offenders == {}
 
 
 def test_bench_folder_has_benchmarks():

@@ -25,7 +25,7 @@ from controller.scheduler.docker import DockerScheduler
 from controller.settings import SETTINGS
 from deis import keys
 from tests.integration.controller.conftest import PLATFORM_DOMAIN, _empty_tables, register
-from tests.integration.test_registry import blob_paths, push
+from tests.registries import blob_paths, push
 from tests.services import wait_until
 
 WEB = "exec httpd -f -p $PORT -h /tmp"
