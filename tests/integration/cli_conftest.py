@@ -82,11 +82,16 @@ WEB_COMMAND = 'echo "$DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT 
 
 
 @pytest.fixture(scope="module")
-def controller(cli_database_url, etcd_endpoint, docker_client) -> Iterator[Controller]:
+def controller_settings() -> dict:
+    """Controller settings of the module's controller; a module overrides it (a shorter ``startTimeout``)."""
+    return {"schedulerModule": "docker", "startTimeout": 10.0, "stopGracePeriod": 1, "routerWaitTimeout": 2}
+
+
+@pytest.fixture(scope="module")
+def controller(cli_database_url, etcd_endpoint, docker_client, controller_settings) -> Iterator[Controller]:
     """The controller app of this module's schema, served over HTTP, with real etcd and Docker."""
     app = create_app({"TESTING": True, "DEIS_ETCD": etcd_endpoint, "DEIS_MIGRATE": False, "DEIS_SETTINGS": {
-        "databaseUrl": cli_database_url, "platformDomain": PLATFORM_DOMAIN,
-        "schedulerModule": "docker", "startTimeout": 10.0, "stopGracePeriod": 1, "routerWaitTimeout": 2}})
+        "databaseUrl": cli_database_url, "platformDomain": PLATFORM_DOMAIN, **controller_settings}})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="cli-controller", daemon=True)
     thread.start()
