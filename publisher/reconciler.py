@@ -77,7 +77,7 @@ class Publisher:
         candidates = [c for c in (self._candidate(attrs, draining) for attrs in self._running()) if c]
         checks = self._healthcheck_paths()
         current, _ = self.etcd.get_prefix(keys.services())
-        healthy = {c for c in candidates if self._passes(c, checks.get(c.app), current)}
+        healthy = {c for c in candidates if self._passes(c, c.check_path(checks.get(c.app)), current)}
         self._withdraw(current, {keys.service(c.app, c.name) for c in healthy})
         for route in healthy:
             self._publish(route, current, lease)

@@ -7,6 +7,14 @@ not blindly the lowest exposed port (a Deis v1 complaint), on the container's
 own address on the app network (:mod:`deis.isolation`). App ports are never
 published on the host, so there is no host address to announce: the routers
 reach containers on that network (on a cluster, an overlay network of the same name).
+
+A container is probed with the health check the controller waited for before
+routing it: the ``HEALTHCHECK_URL`` of its own environment, the config of its
+release. The app's config in etcd is published only once a deploy succeeded,
+so probing a new container with it let a release whose health path answered
+500 take 198 of 462 requests while its deploy failed (T2). Only a container
+without ``DEIS_RELEASE`` (not started by the controller) is probed by the app's
+config in etcd.
 """
 
 from __future__ import annotations
@@ -23,6 +31,14 @@ class Candidate:
     app: str
     name: str
     address: str  # "ip:port"
+    #: ``HEALTHCHECK_URL`` of the container's environment; ``None`` without one (a TCP connect).
+    healthcheck_url: str | None = None
+    #: Whether the environment holds the container's release config (``DEIS_RELEASE`` is set).
+    carries_config: bool = False
+
+    def check_path(self, configured: str | None) -> str | None:
+        """Return the health check path to probe: the container's own, else ``configured`` (the app's in etcd)."""
+        return self.healthcheck_url if self.carries_config else configured
 
 
 def candidate(attrs: dict, draining: set[str], network: str = isolation.NETWORK) -> Candidate | None:
@@ -33,9 +49,14 @@ def candidate(attrs: dict, draining: set[str], network: str = isolation.NETWORK)
         return None
     if not attrs.get("State", {}).get("Running"):
         return None
-    port = ports.environment_port(attrs.get("Config", {}).get("Env"))
+    environment = attrs.get("Config", {}).get("Env") or []
+    port = ports.environment_port(environment)
     ip = isolation.container_ip(attrs, network)
-    return Candidate(parsed.app, name, f"{ip}:{port}") if ip else None
+    if not ip:
+        return None
+    values = dict(item.partition("=")[::2] for item in environment)
+    return Candidate(parsed.app, name, f"{ip}:{port}", values.get("HEALTHCHECK_URL") or None,
+                     "DEIS_RELEASE" in values)
 
 
 def split_address(address: str) -> tuple[str, int]:

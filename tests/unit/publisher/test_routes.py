@@ -37,3 +37,16 @@ def test_only_running_web_and_cmd_containers_not_draining_are_routed():
     assert candidate(attrs(name="deis-router"), set()) is None
     assert candidate(attrs(running=False), set()) is None
     assert candidate(attrs(), {"myapp_v2.web.1"}) is None
+
+
+def test_a_release_container_is_probed_on_its_own_healthcheck_url_not_the_apps_config_in_etcd():
+    """etcd gets a new HEALTHCHECK_URL only once its deploy succeeded: until then it is the old release's (T2)."""
+    route = candidate(attrs(env=("PORT=5000", "DEIS_RELEASE=v3", "HEALTHCHECK_URL=/fail")), set())
+    assert route.check_path(configured=None) == "/fail"
+    unset = candidate(attrs(env=("PORT=5000", "DEIS_RELEASE=v4")), set())
+    assert unset.check_path(configured="/fail") is None  # config:unset: a TCP connect, as the controller waited
+
+
+def test_a_container_not_started_by_the_controller_is_probed_on_the_apps_config():
+    assert candidate(attrs(env=("PORT=5000", "HEALTHCHECK_URL=/own")), set()).check_path("/health") == "/health"
+    assert candidate(attrs(), set()).check_path(None) is None
