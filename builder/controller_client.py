@@ -90,19 +90,42 @@ class Hooks:
         except requests.RequestException as exc:
             raise ControllerUnavailable(f"the controller at {self.url} did not answer: {exc}") from exc
         if response.status_code >= 500:
-            raise ControllerUnavailable(f"the controller failed ({response.status_code}): {_detail(response)}")
+            raise ControllerUnavailable(_failure(response))
         if response.status_code >= 400:
             kind = {403: AccessDenied, 404: NotFound}.get(response.status_code, HookRefused)
             raise kind(response.status_code, _detail(response))
         return response.json() if response.content else {}
 
 
-def _detail(response: requests.Response) -> str:
-    """Return the controller's sentence (``detail``) or the body's start."""
+def _failure(response: requests.Response) -> str:
+    """Say why a 5xx happened: a 503's own sentence, else that the controller failed and how.
+
+    A 503 with a ``detail`` is the controller telling the user what could not be
+    done (a release that failed its health check and was undone, etcd away);
+    prefixing it with "the controller failed" would send them looking for a
+    broken platform instead of at their app.
+    """
+    sentence = _sentence(response)
+    if response.status_code == 503 and sentence is not None:
+        return sentence
+    return f"the controller failed ({response.status_code}): {_detail(response)}"
+
+
+def _sentence(response: requests.Response) -> str | None:
+    """Return the controller's sentence (``detail``), if the body is one."""
     try:
         body = response.json()
     except ValueError:
+        return None
+    return str(body["detail"]) if isinstance(body, dict) and "detail" in body else None
+
+
+def _detail(response: requests.Response) -> str:
+    """Return the controller's sentence (``detail``) or the body's start."""
+    sentence = _sentence(response)
+    if sentence is not None:
+        return sentence
+    try:
+        return str(response.json())[:300]
+    except ValueError:
         return response.text[:300]
-    if isinstance(body, dict) and "detail" in body:
-        return str(body["detail"])
-    return str(body)[:300]
