@@ -110,6 +110,11 @@ def valid_address(value: str) -> bool:
         return bool(naming.is_hostname(host))
 
 
+def shown(value: str, limit: int = 80) -> str:
+    """Return ``repr(value)``, cut to ``limit`` characters when longer: a 200 kB value makes no 200 kB line."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"
+
+
 def parse_whitelist(value: str) -> tuple[list[str], list[str]]:
     """Split ``ip-or-cidr[:label],…`` into valid networks and invalid entries."""
     good, bad = [], []
@@ -150,7 +155,7 @@ def _router_settings(snapshot: Mapping[str, str], table: RoutingTable) -> None:
         if ROUTER_SETTINGS[name][1](value.strip()):
             table.settings[name] = value.strip()
         else:
-            table.errors.append(f"{keys.component('router', name)}: invalid value {value!r}; using the default")
+            table.errors.append(f"{keys.component('router', name)}: invalid value {shown(value)}; using the default")
     networks, bad = parse_whitelist(table.setting("controller/whitelist"))
     table.controller_whitelist = networks
     table.errors.extend(f"{keys.component('router', 'controller/whitelist')}: invalid entry {b!r}" for b in bad)
@@ -168,7 +173,7 @@ def _apps(snapshot: Mapping[str, str], table: RoutingTable) -> None:
         if valid_address(value):
             app.backends.append(value.strip())
         else:
-            table.errors.append(f"{keys.service(app_id, container)}: {value!r} is not host:port")
+            table.errors.append(f"{keys.service(app_id, container)}: {shown(value)} is not host:port")
     for app in table.apps.values():
         whitelist = snapshot.get(keys.app_config(app.id, "DEIS_WHITELIST"), "")
         app.whitelist, bad = parse_whitelist(whitelist)

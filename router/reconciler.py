@@ -49,6 +49,9 @@ _OWN_PREFIXES = (keys.component("router", "hosts/"), keys.component("router", "e
 _IGNORED_PREFIXES = _OWN_PREFIXES + (keys.draining_markers(), keys.lock(""))
 
 TICK = 0.2
+#: Seconds between attempts while etcd does not answer: a refused connection costs
+#: nothing, and each second waited is a second of stale routes after etcd returns (T6).
+ETCD_RETRY = 0.3
 
 
 @dataclass
@@ -80,6 +83,8 @@ class Router:
         self.reloads = 0
         self._applied_text: str | None = None
         self._recorded: tuple[int, str] | None = None
+        #: The skipped values already logged: each gets one journal line, not one per sync (T7).
+        self._logged_errors: set[str] = set()
         self._events: queue.Queue = queue.Queue()
         self._dead_leases: dict[int, bool] = {}
         self._watch_stop = threading.Event()
@@ -88,7 +93,7 @@ class Router:
 
     def run(self, stop: threading.Event, ttl: int = 20) -> None:
         """Serve until ``stop`` is set."""
-        lease = None
+        lease, etcd_down = None, False
         dirty, last_sync, last_list = False, 0.0, 0.0
         while not stop.is_set():
             try:
@@ -101,15 +106,17 @@ class Router:
                 if dirty and time.monotonic() - last_sync >= self.reload_interval:
                     self.reconcile(lease)
                     dirty, last_sync = False, time.monotonic()
+                etcd_down = False
             except _RelistNeeded:
                 last_list = 0.0
                 continue
             except TemporaryError as exc:
-                log.warning("etcd unavailable (%s); nginx keeps serving the last configuration", exc)
+                if not etcd_down:
+                    log.warning("etcd unavailable (%s); nginx keeps serving the last configuration", exc)
                 if lease is not None:
                     lease.abandon()  # else its thread re-grants later and re-writes a stale revision
-                lease, last_list = None, 0.0
-                stop.wait(1.0)
+                lease, last_list, etcd_down = None, 0.0, True
+                stop.wait(ETCD_RETRY)
             except Exception:  # noqa: BLE001 - the loop must outlive any bug; nginx keeps serving
                 log.exception("router sync failed; retrying")
                 dirty = True
@@ -141,7 +148,9 @@ class Router:
                 errors.append(f"nginx rejected the new configuration; still serving the previous one: {problem}")
                 log.error("%s", errors[-1])
         for error in table.errors:
-            log.warning("skipped: %s", error)
+            if error not in self._logged_errors:
+                log.warning("skipped: %s", error)
+        self._logged_errors = set(table.errors)
         if lease is not None:
             self._record(lease, errors)
         return reloaded
