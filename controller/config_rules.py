@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from controller.errors import FieldErrors
-from controller.numbers import whole_number
+from controller.numbers import quoted, whole_number
 
 FIELDS = ("values", "memory", "cpu", "tags")
 
@@ -33,6 +33,12 @@ MIN_MEMORY, MAX_MEMORY = 6 * _UNITS["M"], 1024 * _UNITS["G"]
 #: The probe timeout is bounded by the deploy's own start timeout (60 s by default);
 #: the initial delay holds the app's lock while it sleeps, so it is bounded too.
 HEALTHCHECK_SECONDS = {"HEALTHCHECK_TIMEOUT": (1.0, 60.0), "HEALTHCHECK_INITIAL_DELAY": (0.0, 300.0)}
+#: The app's own stop grace: seconds between SIGTERM and SIGKILL when one of its containers
+#: stops (deploy, scale-down, restart, destroy). Deis Workflow's name for it, so an app's
+#: config carries over; Deis v1 had none (Docker's 10 s, then the platform's 30 s).
+STOP_GRACE = "KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS"
+#: Whole seconds the stop grace may be: a stop holds the app's lock and the deploy's request.
+STOP_GRACE_SECONDS = (1, 300)
 
 
 def healthcheck_seconds(key: str, text: Any) -> float | None:
@@ -50,11 +56,25 @@ def healthcheck_seconds(key: str, text: Any) -> float | None:
     return seconds if 0.0 <= seconds <= most else None  # NaN fails both comparisons
 
 
+def stop_grace(values: Mapping[str, Any], default: float) -> float:
+    """Return the seconds of grace ``values`` (an app's config) sets for a stop, else ``default``.
+
+    A value stored before validation bounded it reads as ``default``, never as a week.
+    """
+    seconds = whole_number(str(values.get(STOP_GRACE, "")).strip())
+    least, most = STOP_GRACE_SECONDS
+    return float(seconds) if seconds is not None and least <= seconds <= most else default
+
+
 def _check_value(key: str, value: Any) -> str | None:
     if not CONFIG_KEY.match(key):
         return "Config keys must start with a letter or underscore and only contain [A-z0-9_]"
     if key in HEALTHCHECK_SECONDS and healthcheck_seconds(key, value) is None:
         return f"{key} must be a number of seconds from 0 to {HEALTHCHECK_SECONDS[key][1]:g}"
+    if key == STOP_GRACE and stop_grace({key: value}, 0.0) == 0.0:
+        least, most = STOP_GRACE_SECONDS
+        return (f"{key} must be a whole number of seconds from {least} to {most} (the time a container "
+                f"gets between SIGTERM and SIGKILL), not {quoted(value)}")
     return None
 
 

@@ -38,6 +38,8 @@ class FakeScheduler(Scheduler):
                  run_result: tuple[int, str] | None = None):
         self.containers_by_name: dict[str, FakeContainer] = {}
         self.journal: list[tuple[str, str]] = []
+        #: The grace each container got at its last stop.
+        self.stop_timeouts: dict[str, float] = {}
         self.fail_start = set(fail_start)
         self.missing_images = set(missing_images)
         self.run_result = run_result
@@ -71,6 +73,7 @@ class FakeScheduler(Scheduler):
     def stop(self, name: str, timeout: float) -> None:
         """Mark ``name`` down (exit 143, as after SIGTERM)."""
         self.journal.append(("stop", name))
+        self.stop_timeouts[name] = timeout
         if name in self.containers_by_name:
             container = self.containers_by_name[name]
             container.state, container.exit_code = State.down, 143

@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
-from controller import processes, summaries
+from controller import config_rules, processes, summaries
 from controller.errors import BadRequest, NotFound, ServiceUnavailable, required
 from controller.models import App, Build, Config, Container, Release, User
 from controller.scheduler import ContainerSpec, ImageUnavailable, SchedulerError, State, Status
@@ -64,6 +64,12 @@ def _engine_names(runtime: Runtime, app: App) -> list[str]:
             if (parsed := naming.parse_container_name(n)) and parsed.type != naming.RUN_TYPE]
 
 
+def _grace(session: Session, runtime: Runtime, app: App, release: Release | None = None) -> float:
+    """Return the stop grace of ``app``: its latest config's (or ``release``'s), else the platform's."""
+    config = release_records.parts(session, release or release_records.latest(session, app))[0]
+    return config_rules.stop_grace(config.values or {}, runtime.deployer.grace)
+
+
 def _failed(what: str, exc: Exception, serving: str) -> ServiceUnavailable:
     return ServiceUnavailable(f"{what} failed and was undone{serving}: {exc}. "
                               "Check 'deis logs' for the container's output, fix it and try again.")
@@ -85,7 +91,7 @@ def deploy_release(session: Session, runtime: Runtime, app: App, release: Releas
     wanted = [(kind, num) for kind, count in structure.items() for num in range(1, count + 1)]
     specs = _specs(session, runtime, app, release, wanted)
     try:
-        runtime.deployer.replace(app.id, specs, _engine_names(runtime, app))
+        runtime.deployer.replace(app.id, specs, _engine_names(runtime, app), _grace(session, runtime, app, release))
     except DeisError as exc:
         serving = f"; v{release.version - 1} keeps serving" if _has_containers(session, app) else ""
         events.record(app.id, f"aborting, failed to deploy v{release.version}: {exc}")
@@ -130,7 +136,8 @@ def scale(session: Session, runtime: Runtime, app: App, user: User, data: dict,
     specs = _specs(session, runtime, app, release, added)
     by_key = {(row.type, row.num): row for row in rows}
     try:
-        runtime.deployer.replace(app.id, specs, [name_of(by_key[key]) for key in removed])
+        runtime.deployer.replace(app.id, specs, [name_of(by_key[key]) for key in removed],
+                                 _grace(session, runtime, app, release))
     except DeisError as exc:
         raise _failed("Scaling", exc, "") from exc
     for key in removed:
@@ -152,7 +159,7 @@ def restart(session: Session, runtime: Runtime, app: App, proc_type: str | None 
         raise NotFound(f"{app.id} has no container {proc_type}.{num}; 'deis ps' lists them")
     specs = [spec for row in rows for spec in _specs(session, runtime, app, row.release, [(row.type, row.num)])]
     try:
-        runtime.deployer.restart(app.id, specs)
+        runtime.deployer.restart(app.id, specs, _grace(session, runtime, app))
     except DeisError as exc:
         raise ServiceUnavailable(f"Restarting failed: {exc}. Check 'deis logs' for the container's output.") from exc
     return rows
@@ -258,4 +265,4 @@ def destroy_all(session: Session, runtime: Runtime, app: App) -> None:
     removed before the app's deletion is committed.
     """
     locks.hold(session, app)
-    runtime.deployer.retire(app.id, runtime.scheduler.containers(app.id))
+    runtime.deployer.retire(app.id, runtime.scheduler.containers(app.id), _grace(session, runtime, app))

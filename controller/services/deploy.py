@@ -8,6 +8,10 @@ up, every new one is removed and the old ones were never touched: the
 previous release keeps serving. A restart replaces containers one at a time,
 so an app with two or more containers of a type keeps answering throughout.
 
+Every call that stops containers takes the app's own ``grace`` (its
+``KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS``, read by the caller from
+the app's config); ``None`` means the platform's ``stopGracePeriod``.
+
 :class:`Deployer` knows containers and routes, not releases; the callers in
 ``controller.services.containers`` turn releases into :class:`ContainerSpec`.
 """
@@ -57,15 +61,15 @@ class Deployer:
         self.routes = routes or NoRoutes()
         self.grace = grace
 
-    def replace(self, app: str, specs: list[ContainerSpec], old: list[str]) -> None:
-        """Bring ``specs`` up, then retire ``old``; on a failed start nothing old is touched."""
+    def replace(self, app: str, specs: list[ContainerSpec], old: list[str], grace: float | None = None) -> None:
+        """Bring ``specs`` up, then retire ``old`` with ``grace``; on a failed start nothing old is touched."""
         new_names = {spec.name for spec in specs}
         # A leftover with a new name is replaced by start(), so it must not be retired after it.
         old = [name for name in old if name not in new_names]
         self.start(app, specs)
         try:
             with self.routes.withdrawn(app, routable(old)):
-                self._stop_and_remove(old)
+                self._stop_and_remove(old, grace)
         except DeisError:
             # Withdrawal failed (etcd away) before anything old stopped: undo the new set.
             self._remove([spec.name for spec in specs])
@@ -85,16 +89,16 @@ class Deployer:
             self._remove([spec.name for spec in specs])
             raise
 
-    def retire(self, app: str, names: list[str]) -> None:
-        """Withdraw ``names`` from the routers, then stop and remove them."""
+    def retire(self, app: str, names: list[str], grace: float | None = None) -> None:
+        """Withdraw ``names`` from the routers, then stop (with ``grace``) and remove them."""
         with self.routes.withdrawn(app, routable(names)):
-            self._stop_and_remove(names)
+            self._stop_and_remove(names, grace)
 
-    def restart(self, app: str, specs: list[ContainerSpec]) -> None:
-        """Restart each container in turn: withdraw, stop, start, wait until it answers."""
+    def restart(self, app: str, specs: list[ContainerSpec], grace: float | None = None) -> None:
+        """Restart each container in turn: withdraw, stop (with ``grace``), start, wait until it answers."""
         for spec in specs:
             with self.routes.withdrawn(app, routable([spec.name])):
-                self.scheduler.stop(spec.name, self.grace)
+                self.scheduler.stop(spec.name, self.grace if grace is None else grace)
                 self.scheduler.start(spec.name)
                 self.health.wait(spec)
 
@@ -110,10 +114,11 @@ class Deployer:
             for future in done:
                 future.result()
 
-    def _stop_and_remove(self, names: list[str]) -> None:
+    def _stop_and_remove(self, names: list[str], grace: float | None) -> None:
         """Stop then remove ``names``; failures are logged: the next deploy removes leftovers."""
+        seconds = self.grace if grace is None else grace
         try:
-            _parallel(lambda name: self.scheduler.stop(name, self.grace), names)
+            _parallel(lambda name: self.scheduler.stop(name, seconds), names)
             _parallel(self.scheduler.destroy, names)
         except DeisError as exc:
             log.warning("could not retire every old container (%s); the next deploy removes the rest", exc)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from controller.config_rules import healthcheck_seconds, memory_bytes, merge, validate
+from controller.config_rules import STOP_GRACE, healthcheck_seconds, memory_bytes, merge, stop_grace, validate
 from controller.errors import FieldErrors
 
 
@@ -83,3 +83,18 @@ def test_healthcheck_seconds_read_the_default_when_empty():
     assert healthcheck_seconds("HEALTHCHECK_TIMEOUT", None) == 1.0
     assert healthcheck_seconds("HEALTHCHECK_INITIAL_DELAY", "") == 0.0
     assert healthcheck_seconds("HEALTHCHECK_INITIAL_DELAY", "1e9") is None
+
+
+@pytest.mark.parametrize("value", ["0", "301", "1.5", "-5", "thirty", "", " "])
+def test_a_stop_grace_outside_whole_seconds_from_1_to_300_is_refused_with_a_sentence(value):
+    message = errors({"values": {STOP_GRACE: value}})["values"][0]
+    assert message.startswith(f"{STOP_GRACE} must be a whole number of seconds from 1 to 300")
+    assert repr(value) in message
+
+
+def test_the_stop_grace_is_the_apps_value_or_the_platforms_default():
+    assert validate({"values": {STOP_GRACE: "120"}})["values"] == {STOP_GRACE: "120"}
+    assert stop_grace({STOP_GRACE: "120"}, 30.0) == 120.0
+    assert stop_grace({}, 30.0) == 30.0
+    # A value stored before validation bounded it reads as the default.
+    assert stop_grace({STOP_GRACE: "99999"}, 30.0) == 30.0

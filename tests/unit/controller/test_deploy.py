@@ -142,3 +142,12 @@ def test_a_leftover_named_like_a_new_container_is_not_retired_after_the_start(sc
     deploy.replace(APP, [spec(2)], [spec(1).name, spec(2).name])
     assert scheduler.containers(APP) == [spec(2).name]
     assert scheduler.state(spec(2).name).state is State.up
+
+
+def test_every_stop_takes_the_apps_grace_or_else_the_platforms(scheduler):
+    deploy = deployer(scheduler)  # the platform's grace: 0
+    deploy.start(APP, [spec(1), spec(1, num=2), spec(1, num=3)])
+    deploy.replace(APP, [spec(2)], [spec(1).name], grace=45)
+    deploy.restart(APP, [spec(1, num=2)], grace=7)
+    deploy.retire(APP, [spec(1, num=3).name], grace=None)
+    assert scheduler.stop_timeouts == {spec(1).name: 45, spec(1, num=2).name: 7, spec(1, num=3).name: 0}
