@@ -64,14 +64,22 @@ class Shipper(threading.Thread):
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
-            backoff = 0.1
             self.stats["connections"] += 1
+            confirmed = self.stats["confirmed"]
             try:
                 self._session(connection, target)
             finally:
                 with contextlib.suppress(OSError):
                     connection.close()
                 self._requeue()
+            # A connection that is accepted and then reset with nothing confirmed (a proxy or
+            # load balancer in front of a logger that is down) is a failed attempt too: without
+            # this, logspout reconnected hundreds of times a second until the logger came back.
+            if self.stats["confirmed"] > confirmed:
+                backoff = 0.1
+            else:
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
 
     def _session(self, connection: socket.socket, target: Address) -> None:
         with self._receipted:
