@@ -7,9 +7,18 @@ as ``APIClient._multiplexed_response_stream_helper``, keeping the stream id.
 
 With ``timestamps=1`` every frame is one log entry prefixed with its time.
 Docker cuts lines longer than 16 KiB into partial entries without a newline;
-they are joined here back into one line (up to :data:`MAX_LINE`, beyond
-which a line is shipped in pieces, each ending on an entry boundary so that
-every piece has its own sequence).
+they are joined here back into one line (up to :data:`MAX_PIECES` entries,
+so every line of up to :data:`MAX_LINE` bytes as the app wrote it; beyond
+that a line is shipped in pieces, each ending on an entry boundary so that
+every piece has its own sequence). Entries are counted, not bytes: Docker
+cuts the bytes the app wrote, and json-file then grows them (below).
+
+What arrives is what Docker's json-file driver (the one app containers get)
+kept: it stores each entry as a JSON string, so every byte that is not part
+of valid UTF-8 comes back as U+FFFD (one per byte, Go's rule), and a
+multi-byte character that Docker's 16 KiB cut splits comes back as two.
+NUL and valid UTF-8 are kept. From here on every byte is kept
+(``deis.syslog.ERRORS``).
 """
 
 from __future__ import annotations
@@ -33,8 +42,14 @@ from logspout.spool import Item
 
 log = logging.getLogger(__name__)
 
-#: Longest line shipped whole (the contract: 64 KiB lines intact).
+#: Longest line shipped whole, in bytes the app wrote (the contract: 64 KiB lines intact).
 MAX_LINE = 64 * 1024
+#: Docker's cut: a longer line arrives as entries of this many bytes, the last one with the newline.
+DOCKER_PIECE = 16 * 1024
+#: Entries joined into one line at most: a 64 KiB line is 4 full entries and a last one holding the
+#: newline. Counting bytes instead cut a 64 KiB line with invalid UTF-8 (each such byte grows to
+#: 3 under json-file) before its newline, which then went out as an extra empty line.
+MAX_PIECES = MAX_LINE // DOCKER_PIECE + 1
 _STDERR = 2
 
 
@@ -100,7 +115,7 @@ class ContainerFollower(threading.Thread):
 
     def _lines(self) -> Iterator[tuple[int, bytes, int]]:
         """Yield (stream, line, seq) for each whole line after ``self.after``."""
-        pending, cache, previous, index, stream, seq = b"", {}, -1, 0, 1, -1
+        pending, pieces, cache, previous, index, stream, seq = b"", 0, {}, -1, 0, 1, -1
         for stream, payload in self._frames():
             stamp, _, data = payload.partition(b" ")
             moment = parse_timestamp_ns(stamp, cache)
@@ -108,10 +123,10 @@ class ContainerFollower(threading.Thread):
             previous, seq = moment, sequence(moment, index)
             if seq <= self.after:
                 continue
-            pending += data
-            if pending.endswith(b"\n") or len(pending) > MAX_LINE:
+            pending, pieces = pending + data, pieces + 1
+            if pending.endswith(b"\n") or pieces >= MAX_PIECES:
                 yield stream, pending, seq
-                pending = b""
+                pending, pieces = b"", 0
         if pending and not self._stopping:  # the container ended mid-line
             yield stream, pending, seq
 
