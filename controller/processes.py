@@ -9,7 +9,7 @@ variables when it starts — it is never baked into an image — together with
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from controller.config_rules import memory_bytes
@@ -44,6 +44,8 @@ class ConfigInfo:
     values: Mapping[str, str]
     memory: Mapping[str, str]
     cpu: Mapping[str, Any]
+    #: App-wide placement tags (``deis tags:set environ=prod``), as v1's fleet metadata.
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def allowed_types(build: BuildInfo) -> set[str]:
@@ -113,6 +115,7 @@ def spec(app: str, version: int, build: BuildInfo, config: ConfigInfo, proc_type
         port=listen if naming.is_routable(proc_type) else None,
         memory=memory_bytes(memory) if memory else None,
         cpu_shares=int(cpu) if cpu not in (None, "") else None,
+        tags={str(key): str(value) for key, value in config.tags.items()},
     )
 
 
@@ -127,6 +130,7 @@ def run_spec(app: str, version: int, build: BuildInfo, config: ConfigInfo, num: 
         environment=environment(app, version, config.values, build.sha, port(config.values, None)),
         labels=labels(app, version, naming.RUN_TYPE, num),
         restart=False,
+        tags={str(key): str(value) for key, value in config.tags.items()},
     )
 
 

@@ -20,6 +20,9 @@ router and logspout:
   ``keys.leader("controller", "reconcile")`` (:mod:`deis.leadership`); a
   replica that does not hold it stands by. The app lock keeps even an overlap
   harmless: two restorers of one app take turns, the second finds nothing missing.
+* **The backend's own repairs** run once per pass too
+  (:meth:`Scheduler.repair`): on a Swarm, relaxing the spread of a task no
+  node can take and raising the restart delay of a crash loop.
 * **What it did** goes to the app's log as a ``<app>[deis-controller]`` line
   (``restored 1 container the engine had lost: myapp_v2.web.2``, through
   :mod:`controller.applog`) and to the controller's journal.
@@ -131,7 +134,16 @@ class Reconciler:
         self.passes += 1
         queued = self._take_queue()
         log.debug("pass %d: syncing %d apps", self.passes, len(queued))
-        return {app_id: names for app_id in sorted(queued) if (names := self.sync_app(app_id))}
+        restored = {app_id: names for app_id in sorted(queued) if (names := self.sync_app(app_id))}
+        self._repair()
+        return restored
+
+    def _repair(self) -> None:
+        """Let the backend fix what its engine cannot (on a cluster: spread, restart back-off)."""
+        try:
+            self.runtime.scheduler.repair()
+        except DeisError as exc:
+            log.warning("the scheduler's repair step failed (%s); it runs again at the next pass", exc)
 
     def _take_queue(self) -> set[str]:
         with self._mutex:

@@ -121,11 +121,13 @@ def build(obj: models.Build) -> dict[str, Any]:
     }
 
 
-def container(obj: models.Container, state: str, exit_code: int | None = None) -> dict[str, Any]:
+def container(obj: models.Container, state: str, exit_code: int | None = None,
+              host: str | None = None) -> dict[str, Any]:
     """Return the v1 container object; ``state`` comes from the scheduler.
 
     ``exit_code`` (not in v1) is the last exit code of a crashed or stopped
-    container, so ``deis ps`` can say why it is down.
+    container, so ``deis ps`` can say why it is down; ``host`` (not in v1) is
+    the cluster node it runs on (``None`` on one host).
     """
     return {
         "uuid": str(obj.uuid),
@@ -136,6 +138,7 @@ def container(obj: models.Container, state: str, exit_code: int | None = None) -
         "num": obj.num,
         "state": state,
         "exit_code": exit_code,
+        "host": host,
         **_audit(obj),
     }
 

@@ -84,9 +84,14 @@ SETTINGS = Settings("controller", [
     Setting("pageSize", default=100, parse=_positive_int, help="default page size of lists"),
     Setting("maxBodyBytes", default=4 * 1024 * 1024, parse=_positive_int,
             help="largest request body accepted (larger answers 413)"),
-    Setting("schedulerModule", default="docker", help="scheduler backend: docker (or fake, for tests)"),
+    Setting("schedulerModule", default="docker",
+            help="scheduler backend: docker (one engine), swarm (a Docker Swarm, through swarmManager), "
+                 "or fake, for tests"),
     Setting("dockerHost", env="DOCKER_HOST", default="unix:///var/run/docker.sock",
             help="Docker engine the docker scheduler drives"),
+    Setting("swarmManager", default="",
+            help="Docker API of a Swarm manager the swarm scheduler drives (unix:// or tcp://); "
+                 "empty: dockerHost"),
     Setting("appNetwork", key=keys.platform("appNetwork"), env="DEIS_APP_NETWORK", default=isolation.NETWORK,
             help="Docker network app containers join (a bridge with inter-container traffic off, "
                  "made if missing); routers reach apps on it, no port is published on the host"),

@@ -16,7 +16,7 @@ blueprint = Blueprint("containers", __name__, url_prefix="/v1/apps")
 def serialize(row: Container) -> dict:
     """Return the v1 container object with its state asked of the scheduler."""
     status = containers.status(runtime(), row)
-    return serializers.container(row, status.state.value, status.exit_code)
+    return serializers.container(row, status.state.value, status.exit_code, status.host)
 
 
 @blueprint.route("/<app_id>/containers/", methods=["GET"])

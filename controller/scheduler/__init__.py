@@ -1,6 +1,7 @@
 """Scheduler backends, picked by name from :data:`BACKENDS` (Deis v1's ``SCHEDULER_MODULE``).
 
-``docker`` drives the Docker engine through the Docker SDK; ``fake`` keeps
+``docker`` drives the Docker engine through the Docker SDK; ``swarm`` runs each
+container as a service of a Docker Swarm, through its manager; ``fake`` keeps
 containers in memory for unit tests of deploy logic.
 """
 
@@ -26,6 +27,7 @@ __all__ = ["BACKENDS", "ContainerSpec", "ImageUnavailable", "Scheduler", "Schedu
 BACKENDS = {
     "docker": "controller.scheduler.docker:DockerScheduler",
     "fake": "controller.scheduler.fake:FakeScheduler",
+    "swarm": "controller.scheduler.swarm:SwarmScheduler",
 }
 
 

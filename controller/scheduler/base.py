@@ -49,6 +49,10 @@ class Status:
     exit_code: int | None = None
     #: How often the engine restarted it after a crash.
     restarts: int = 0
+    #: The node it runs on, on a cluster backend (``None`` on one host: ``deis ps`` then shows none).
+    host: str | None = None
+    #: Why it cannot run, in a sentence, when the state is ``error`` (``no node matches the app's tags``).
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class ContainerSpec:
     cpu_shares: int | None = None
     #: Long-running processes are restarted on failure (with backoff); one-offs are not.
     restart: bool = True
+    #: The app's tags (``deis tags:set environ=prod``): on a cluster, only nodes labelled so run it.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class Scheduler(abc.ABC):
@@ -122,3 +128,12 @@ class Scheduler(abc.ABC):
         stream returns at once; the loop's periodic full pass is then enough.
         """
         return None
+
+    def repair(self) -> list[str]:
+        """Fix what the engine cannot fix alone; return what was changed, one line each.
+
+        The reconcile loop calls it on every pass (level-triggered: it reads
+        the engine afresh each time). Only a cluster backend has anything to
+        do (:meth:`controller.scheduler.swarm.SwarmScheduler.repair`).
+        """
+        return []

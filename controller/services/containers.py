@@ -35,7 +35,8 @@ def build_info(build: Build) -> processes.BuildInfo:
 
 def config_info(config: Config) -> processes.ConfigInfo:
     """Return what the container plan needs of ``config``."""
-    return processes.ConfigInfo(dict(config.values or {}), dict(config.memory or {}), dict(config.cpu or {}))
+    return processes.ConfigInfo(dict(config.values or {}), dict(config.memory or {}), dict(config.cpu or {}),
+                                dict(config.tags or {}))
 
 
 def name_of(row: Container) -> str:

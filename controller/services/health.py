@@ -83,6 +83,8 @@ class HealthCheck:
         reason = "it did not start"
         while not stop.is_set():
             status = self.scheduler.state(spec.name)
+            if status.state is State.error and status.detail:
+                raise Unhealthy(f"{short_name(spec)} cannot start: {status.detail}")
             if status.state in _DEAD:
                 raise Unhealthy(f"{short_name(spec)} exited with code {status.exit_code} before it answered"
                                 f"{self._on(spec, check)}")

@@ -30,6 +30,10 @@ def _backend_options(settings: Settings, name: str) -> dict[str, Any]:
     if name == "docker":
         return {"host": settings.get("dockerHost"), "pids_limit": settings.get("pidsLimit"),
                 "network": settings.get("appNetwork")}
+    if name == "swarm":
+        return {"manager": settings.get("swarmManager") or settings.get("dockerHost"),
+                "pids_limit": settings.get("pidsLimit"), "network": settings.get("appNetwork"),
+                "grace": settings.get("stopGracePeriod")}
     return {}
 
 

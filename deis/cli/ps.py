@@ -15,13 +15,21 @@ __all__ = ["list_processes", "scale", "restart"]
 
 
 def format_processes(app: str, processes: Sequence[Mapping[str, Any]], count: int) -> str:
-    """Return ``=== <app> Processes``, then per type ``--- web:`` and ``web.1 up (v2)`` lines."""
+    """Return ``=== <app> Processes``, then per type ``--- web:`` and ``web.1 up (v2)`` lines.
+
+    On a cluster a line ends with the container's node: ``web.1 up (v2) on h2``.
+    """
     lines = [header(f"{app} Processes", len(processes), count)]
     for kind in sorted({p["type"] for p in processes}):
         lines.append(f"--- {kind}:")
         of_kind = sorted((p for p in processes if p["type"] == kind), key=lambda p: int(p["num"]))
-        lines += [f"{p['type']}.{p['num']} {p['state']} ({p['release']})" for p in of_kind]
+        lines += [f"{p['type']}.{p['num']} {p['state']} ({p['release']}){_on(p.get('host'))}" for p in of_kind]
     return "\n".join(lines) + "\n"
+
+
+def _on(host: str | None) -> str:
+    # One host reports no host: the line keeps v1's form there.
+    return f" on {host}" if host else ""
 
 
 def parse_targets(targets: Iterable[str]) -> dict[str, int]:

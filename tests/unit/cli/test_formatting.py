@@ -63,6 +63,12 @@ def test_ps_list_groups_by_type_and_orders_by_number():
         "--- worker:", "worker.1 crashed (v2)"]
 
 
+def test_ps_list_on_a_cluster_names_each_containers_node_and_one_host_keeps_v1s_line():
+    procs = [{"type": "web", "num": 1, "state": "up", "release": "v2", "host": "h2"},
+             {"type": "web", "num": 2, "state": "up", "release": "v2", "host": None}]
+    assert ps.format_processes("myapp", procs, 2).splitlines()[2:] == ["web.1 up (v2) on h2", "web.2 up (v2)"]
+
+
 def test_ps_scale_targets():
     assert ps.parse_targets(["web=3", "worker=0"]) == {"web": 3, "worker": 0}
     with pytest.raises(click.BadParameter, match="does not match the pattern 'type=num', ex: web=2"):

@@ -6,6 +6,7 @@ function that answers what a test tells it to.
 """
 
 import logging
+from types import SimpleNamespace
 
 import pytest
 
@@ -49,8 +50,32 @@ def restores(monkeypatch):
     return table
 
 
+class Repairs:
+    """A backend's repair step that counts its calls, or fails when told to."""
+
+    def __init__(self):
+        self.calls, self.error = 0, None
+
+    def repair(self):
+        self.calls += 1
+        if self.error:
+            raise self.error
+        return []
+
+
 def loop(leading=True, interval=10.0):
-    return reconciler.Reconciler(None, None, Leadership(leading), lambda: interval)
+    return reconciler.Reconciler(None, SimpleNamespace(scheduler=Repairs()), Leadership(leading), lambda: interval)
+
+
+def test_every_pass_of_the_leader_runs_the_backends_repair_and_a_failing_one_waits_for_the_next(restores):
+    run = loop()
+    run.run_once()
+    run.runtime.scheduler.error = SchedulerError("the Swarm manager failed while listing services")
+    assert run.run_once() == {}
+    assert run.runtime.scheduler.calls == 2
+    run.leadership.leading = False
+    run.run_once()
+    assert run.runtime.scheduler.calls == 2
 
 
 def test_a_pass_syncs_what_was_enqueued_and_a_resync_enqueues_every_app(restores):
