@@ -49,7 +49,7 @@ def is_route(key: str) -> bool:
 def backend_answers(address: str) -> bool:
     """True when ``ip:port`` accepts a TCP connection within :data:`PROBE_TIMEOUT`."""
     host, _, port = address.rpartition(":")
-    return port.isdigit() and health.port_open(host, int(port), PROBE_TIMEOUT)[0]
+    return port.isdigit() and len(port) <= 5 and health.port_open(host, int(port), PROBE_TIMEOUT)[0]
 
 
 @dataclass

@@ -30,6 +30,15 @@ def test_malformed_values_are_skipped_and_reported_without_hurting_others():
     assert any("app 'ghost' does not exist" in e for e in table.errors)
 
 
+def test_a_huge_or_control_character_value_is_skipped_in_one_short_line():
+    table = model.build({APP: "172.17.0.2:5000", "/deis/services/web1/huge": "9" * 200_000,
+                         "/deis/services/web1/ctl": "10.0.0.1:80\r\nserver 127.0.0.1:1;\x00"})
+    assert table.apps["web1"].backends == ["172.17.0.2:5000"]
+    assert len(table.errors) == 2
+    assert all(len(error) < 200 and "\n" not in error for error in table.errors), table.errors
+    assert any("(200000 characters)" in error for error in table.errors)
+
+
 def test_whitelist_parses_cidrs_and_labels_and_reports_garbage():
     networks, bad = model.parse_whitelist("10.0.0.0/8:office, 1.2.3.4,not-an-ip")
     assert networks == ["10.0.0.0/8", "1.2.3.4/32"]
