@@ -95,7 +95,7 @@ def _translated(action: str):
         yield
     except (etcd_exceptions.Etcd3Exception, requests.RequestException) as exc:
         # etcd3gw's timeout error has no text: name it rather than end the sentence on ": ".
-        raise EtcdUnavailable(f"etcd did not answer while {action}: {exc or type(exc).__name__}") from exc
+        raise EtcdUnavailable(f"etcd did not answer while {action}: {str(exc) or type(exc).__name__}") from exc
 
 
 class Etcd:
