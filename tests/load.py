@@ -52,6 +52,8 @@ class Load:
     threads: int = THREADS
     rate: float = RATE_PER_THREAD
     keep_alive: bool = False
+    #: Requests sent at most (a 10-minute soak at 100/s needs 60,000).
+    max_requests: int = MAX_REQUESTS
     #: ``(start time, status or error, body, seconds)`` of every request.
     results: list = field(default_factory=list)
     #: Requests sent again because a kept-alive connection was closed under them.
@@ -62,7 +64,7 @@ class Load:
         session = requests.Session() if self.keep_alive else None
         get = session.get if session else requests.get
         due = time.monotonic()
-        while not self.done.is_set() and len(self.results) < MAX_REQUESTS:
+        while not self.done.is_set() and len(self.results) < self.max_requests:
             due += 1 / self.rate
             time.sleep(max(0.0, due - time.monotonic()))
             started = time.monotonic()
