@@ -25,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -467,8 +468,10 @@ def test_push_failing_its_health_check_is_refused_and_the_old_release_serves_on(
 @pytest.mark.parametrize("component", ["database", "controller", "router", "platform"])
 def test_deisctl_restart_then_the_cli_works_and_the_app_answers(platform, alice, component):
     serving = answer(platform, APP)
-    restarted = platform.ctl("restart", component)
-    assert restarted.returncode == 0
+    started = time.monotonic()
+    with Poller(platform, APP):  # counted and printed, not asserted: issue 17 owns the figure
+        platform.ctl("restart", component)
+    print(f"deisctl restart {component}: {time.monotonic() - started:.1f} s")
     # Right after the restart, with no retry: deisctl returns once the component serves again.
     if component != "router":  # a change the database, the controller and the scheduler all take part in
         config = alice.deis("config:set", f"RESTARTED={component}", "-a", APP).stdout
@@ -492,7 +495,9 @@ def test_deisctl_uninstall_stops_everything_and_keeps_the_data(platform, alice, 
     unit = Path(ctl.environ["DEIS_BOOT_UNIT"])
     assert unit.exists()
 
+    started = time.monotonic()
     removed = ctl("uninstall").stdout
+    print(f"\ndeisctl uninstall: {time.monotonic() - started:.1f} s")
     for name in installed:
         assert f"{name}: uninstalled (data kept in {ctl.root / name})" in removed, removed
     assert f"boot: removed {unit}" in removed and not unit.exists()
