@@ -228,6 +228,12 @@ def _error(task: dict) -> str | None:
     return (task.get("Status") or {}).get("Err") or None
 
 
+def _relaxed(spec: dict) -> None:
+    """Drop the spread constraints of a service spec (its tags stay)."""
+    placed = spec["TaskTemplate"].setdefault("Placement", {})
+    placed["Constraints"] = [c for c in placed.get("Constraints") or [] if not placement.is_spread(c)]
+
+
 def backoff_delay(current: float) -> float:
     """Return the restart delay after one more quick failure (doubling, :data:`FIRST_DELAY`..:data:`MAX_DELAY`)."""
     return min(max(current * 2, FIRST_DELAY * 2), MAX_DELAY)
@@ -290,14 +296,17 @@ class SwarmScheduler(Scheduler):
         if service is None:
             raise SchedulerError(f"cannot start {name}: it was not created")
         spec = service["Spec"]
-        task = spec["TaskTemplate"]
-        tags = placement.tags_of(task.get("Placement", {}).get("Constraints") or [])
+        tags = placement.tags_of(spec["TaskTemplate"].get("Placement", {}).get("Constraints") or [])
         constraints = placement.tag_constraints(tags) + self._spread(spec.get("Labels") or {}, service["ID"], tags)
-        task["Placement"] = {**task.get("Placement", {}), "Constraints": constraints}
-        if task["RestartPolicy"].get("Condition") == "on-failure":
-            task["RestartPolicy"]["Delay"] = _nanoseconds(FIRST_DELAY)
-        spec["Mode"] = {"Replicated": {"Replicas": 1}}
-        self._update(service, spec, f"starting {name}")
+
+        def placed_and_wanted(spec: dict) -> None:
+            task = spec["TaskTemplate"]
+            task["Placement"] = {**task.get("Placement", {}), "Constraints": constraints}
+            if task["RestartPolicy"].get("Condition") == "on-failure":
+                task["RestartPolicy"]["Delay"] = _nanoseconds(FIRST_DELAY)
+            spec["Mode"] = {"Replicated": {"Replicas": 1}}
+
+        self._update(service, placed_and_wanted, f"starting {name}")
         self._wait_until_placed(service["ID"])
 
     def stop(self, name: str, timeout: float) -> None:
@@ -305,10 +314,8 @@ class SwarmScheduler(Scheduler):
         service = self._service(name)
         if service is None:
             return
-        spec = service["Spec"]
-        if spec.get("Mode", {}).get("Replicated", {}).get("Replicas") != 0:
-            spec["Mode"] = {"Replicated": {"Replicas": 0}}
-            self._update(service, spec, f"stopping {name}")
+        if service["Spec"].get("Mode", {}).get("Replicated", {}).get("Replicas") != 0:
+            self._update(service, lambda spec: spec.update(Mode={"Replicated": {"Replicas": 0}}), f"stopping {name}")
         deadline = time.monotonic() + timeout + STOP_MARGIN
         while self._live_tasks(service["ID"]):
             if time.monotonic() > deadline:
@@ -392,9 +399,11 @@ class SwarmScheduler(Scheduler):
             by_service.setdefault(task.get("ServiceID", ""), []).append(task)
         done = []
         for service in services:
-            with contextlib.suppress(NotFound):  # removed meanwhile
+            try:
                 if line := self._repair_one(service, by_service.get(service["ID"], [])):
                     done.append(line)
+            except SchedulerError as exc:  # removed meanwhile, or the manager busy: the next pass sees it again
+                log.warning("could not repair service %s: %s", service["Spec"]["Name"], exc)
         for line in done:
             log.info("%s", line)
         return done
@@ -409,8 +418,7 @@ class SwarmScheduler(Scheduler):
         current = current_task(tasks)
         if current is not None and _task_state(current) == "pending" and NO_NODE in (_error(current) or "") \
                 and any(placement.is_spread(c) for c in constraints):
-            task["Placement"]["Constraints"] = [c for c in constraints if not placement.is_spread(c)]
-            self._update(service, spec, f"relaxing the spread of {name}")
+            self._update(service, _relaxed, f"relaxing the spread of {name}")
             return f"{name}: no node was free of its siblings; it may now run on any eligible node"
         ended = sorted((t for t in tasks if _task_state(t) in ENDED), key=_created)
         restart = task.get("RestartPolicy") or {}
@@ -422,9 +430,12 @@ class SwarmScheduler(Scheduler):
                 or labels.get(BACKOFF_LABEL) == latest["ID"]:
             return None
         delay = backoff_delay(restart.get("Delay", 0) / 1e9)
-        restart["Delay"] = _nanoseconds(delay)
-        labels[BACKOFF_LABEL] = latest["ID"]
-        self._update(service, spec, f"raising the restart delay of {name}")
+
+        def delayed(spec: dict) -> None:
+            spec["TaskTemplate"]["RestartPolicy"]["Delay"] = _nanoseconds(delay)
+            spec.setdefault("Labels", {})[BACKOFF_LABEL] = latest["ID"]
+
+        self._update(service, delayed, f"raising the restart delay of {name}")
         return f"{name}: crashed again after {_lifetime(latest):.1f} s; next restart after {delay:g} s"
 
     def _service(self, name: str) -> dict | None:
@@ -434,11 +445,28 @@ class SwarmScheduler(Scheduler):
             except NotFound:
                 return None
 
-    def _update(self, service: dict, spec: dict, action: str) -> None:
-        with _translated(action):
-            self.client.api.update_service(
-                service["ID"], service["Version"]["Index"], task_template=spec["TaskTemplate"], name=spec["Name"],
-                labels=spec.get("Labels"), mode=spec.get("Mode"), endpoint_spec=spec.get("EndpointSpec"))
+    def _update(self, service: dict, change: Callable[[dict], None], action: str, attempts: int = 5) -> None:
+        """Apply ``change`` to the service's spec and send it; on a concurrent update, read it again and retry.
+
+        Swarm versions every service; the manager itself updates a new one
+        (its endpoint, once allocated), so an update made from an older read
+        is refused with ``update out of sequence``.
+        """
+        for attempt in range(attempts):
+            spec = service["Spec"]
+            change(spec)
+            try:
+                with _translated(action):
+                    self.client.api.update_service(
+                        service["ID"], service["Version"]["Index"], task_template=spec["TaskTemplate"],
+                        name=spec["Name"], labels=spec.get("Labels"), mode=spec.get("Mode"),
+                        endpoint_spec=spec.get("EndpointSpec"))
+                return
+            except SchedulerError as exc:
+                if "out of sequence" not in str(exc) or attempt == attempts - 1:
+                    raise
+            with _translated(action):
+                service = self.client.api.inspect_service(service["ID"])
 
     def _tasks(self, service_id: str) -> list[dict]:
         with _translated(f"listing the tasks of service {service_id}"):

@@ -3,7 +3,7 @@
 import pytest
 
 from controller.scheduler import ContainerSpec, State, Status, placement
-from controller.scheduler.swarm import FIRST_DELAY, MAX_DELAY, backoff_delay, service_spec, status_of
+from controller.scheduler.swarm import FIRST_DELAY, MAX_DELAY, _relaxed, backoff_delay, service_spec, status_of
 
 
 @pytest.mark.parametrize("container, service", [
@@ -138,3 +138,9 @@ def test_the_restart_delay_doubles_up_to_a_minute():
     assert delays[:5] == [0.1, 0.2, 0.4, 0.8, 1.6]
     assert delays[-1] == MAX_DELAY
     assert backoff_delay(0) == 2 * FIRST_DELAY
+
+
+def test_relaxing_spread_keeps_the_tags():
+    spec = {"TaskTemplate": {"Placement": {"Constraints": ["node.labels.environ==prod", "node.id!=n1"]}}}
+    _relaxed(spec)
+    assert spec["TaskTemplate"]["Placement"]["Constraints"] == ["node.labels.environ==prod"]
