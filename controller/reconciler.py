@@ -43,13 +43,14 @@ import time
 from collections.abc import Callable
 
 import docker.errors
+import sqlalchemy.exc
 
 from controller import applog, db, recovery
 from controller import settings as controller_settings
 from controller.errors import Conflict
 from controller.services import events, runtime
 from deis import keys, logconfig
-from deis.errors import DeisError
+from deis.errors import DeisError, TemporaryError
 from deis.etcd import Etcd
 from deis.leadership import Leadership
 from deis.settings import Settings
@@ -170,7 +171,10 @@ class Reconciler:
     def _pass(self, resync: bool) -> None:
         try:
             self.run_once(resync)
-        except Exception:  # noqa: BLE001 - the database or etcd away: the next pass tries again
+        except (sqlalchemy.exc.OperationalError, TemporaryError) as exc:
+            # The database or etcd restarting (deisctl restart database): expected, one line, no traceback.
+            log.warning("a reconcile pass could not run (%s); trying again at the next one", _first_line(exc))
+        except Exception:  # noqa: BLE001 - a bug: the loop outlives it, with the traceback to fix it
             log.exception("a reconcile pass failed; trying again at the next one")
 
     def _interval(self) -> float:
@@ -229,3 +233,8 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _first_line(exc: Exception) -> str:
+    """The first line of ``exc``'s message (SQLAlchemy appends the statement and a link)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
