@@ -12,7 +12,6 @@ every request that starts afterwards must be served by the release it made.
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,10 +21,10 @@ import requests
 
 from controller.scheduler import ContainerSpec
 from controller.scheduler.docker import DockerScheduler
-from deis import keys
 from tests.integration.builder_conftest import DOCKERFILE, git_push, make_repo, with_key
 from tests.load import Load
 from tests.services import RunningRouter, wait_until
+from tests.timeline import Timeline
 
 pytest_plugins = ["tests.integration.cli_conftest", "tests.integration.builder_conftest", "tests.load"]
 
@@ -64,55 +63,6 @@ class Change:
     @property
     def name(self) -> str:
         return " ".join(self.args[:2])
-
-
-class Timeline:
-    """When routes were deleted, routers applied revisions and containers got SIGTERM."""
-
-    def __init__(self, etcd, docker_client, app: str):
-        self.app, self.stop = app, threading.Event()
-        self.deleted: dict[str, tuple[int, float]] = {}  # container -> (revision, time)
-        self.applied: list[tuple[int, float]] = []  # (revision a router recorded, time)
-        self.terminated: dict[str, float] = {}  # container -> time of its SIGTERM
-        self._etcd, self._docker = etcd, docker_client
-        self._stream = docker_client.events(decode=True, filters={"type": "container", "event": "kill",
-                                                                   "label": f"deis.app={app}"})
-        start = etcd.revision() + 1
-        threading.Thread(target=self._watch, args=(start,), daemon=True).start()
-        threading.Thread(target=self._follow, daemon=True).start()
-
-    def _watch(self, start: int) -> None:
-        routes, routers = keys.services(self.app), keys.component("router", "hosts/")
-        for event in self._etcd.watch_prefix(keys.ROOT, start, self.stop):
-            if event.type == "delete" and event.key.startswith(routes):
-                self.deleted.setdefault(event.key.rsplit("/", 1)[-1], (event.revision, time.monotonic()))
-            elif event.type == "put" and event.key.startswith(routers) and event.value:
-                self.applied.append((int(event.value), time.monotonic()))
-
-    def _follow(self) -> None:
-        for event in self._stream:
-            name = event.get("Actor", {}).get("Attributes", {}).get("name", "")
-            if event.get("Actor", {}).get("Attributes", {}).get("signal") == "15":
-                self.terminated.setdefault(name, time.monotonic())
-
-    def close(self) -> None:
-        self.stop.set()
-        self._stream.close()
-
-    def order_problems(self) -> list[str]:
-        """Each stopped container whose route was not withdrawn and applied by the router before its SIGTERM."""
-        problems = []
-        for name, sigterm in sorted(self.terminated.items()):
-            if name not in self.deleted:
-                problems.append(f"{name}: SIGTERM with its route never deleted")
-                continue
-            revision, deleted_at = self.deleted[name]
-            applied = [at for seen, at in self.applied if seen >= revision]
-            if not (deleted_at < sigterm):
-                problems.append(f"{name}: route deleted {deleted_at - sigterm:+.2f} s after SIGTERM")
-            elif not applied or min(applied) > sigterm:
-                problems.append(f"{name}: SIGTERM before the router applied revision {revision}")
-        return problems
 
 
 #: Seconds of load around each change (the plan's CI variant: 20 s).
