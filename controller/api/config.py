@@ -30,6 +30,7 @@ def set_config(app_id: str) -> Response:
     """Change values, limits or tags; makes and deploys a new release (``deis config:set``)."""
     session, caller = context.session(), context.caller()
     app = apps.authorize(session, caller, app_id, request.method)
+    publication.require_etcd()
     new, release = config.set_config(session, runtime(), app, caller, context.body())
     publication.publish_app(app)  # routed config (whitelist, health checks) before the commit
     context.commit()

@@ -64,6 +64,9 @@ def setting(name: str) -> Any:
         except EtcdUnavailable:
             if value is _UNREAD:
                 raise
+            # Ask again in a TTL, not on the next request: each ask waits out etcd's timeout
+            # (5 s added to every request of a 60 s outage, reads included; T7).
+            cache[name] = (value, time.monotonic() + ttl)
             return value
         cache[name] = (value, time.monotonic() + ttl)
     return value

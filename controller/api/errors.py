@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from controller.api.responses import respond
 from controller.db import DatabaseUnavailable
 from controller.errors import APIError, MethodNotAllowed, NotFound
-from deis.errors import DeisError, TemporaryError, ValidationError
+from deis.errors import DeisError, EtcdUnavailable, TemporaryError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,26 @@ def validation_error(exc: ValidationError) -> Response:
 
 
 def temporary_error(exc: TemporaryError) -> Response:
-    """Answer an outage of a part we depend on with 503."""
+    """Answer an outage of a part we depend on with 503 and a sentence that says what to do."""
     log.warning("%s %s: %s", request.method, request.path, exc)
-    return respond({"detail": str(exc)}, 503)
+    return respond({"detail": outage_sentence(exc)}, 503)
+
+
+def outage_sentence(exc: TemporaryError) -> str:
+    """``exc``'s text as a sentence: capitalised, ended, and for etcd the command that shows it.
+
+    "etcd did not answer while reading /deis/controller/maxContainersPerType:
+    ConnectionTimeoutError" was the whole answer to a ``deis scale`` during an
+    etcd outage (T7): no sentence, no next step.
+    """
+    text = str(exc).strip() or type(exc).__name__
+    if not text.startswith("etcd"):  # a name spelled in lower case, even to open a sentence
+        text = text[0].upper() + text[1:]
+    if not text.endswith((".", "!", "?")):
+        text += "."
+    if isinstance(exc, EtcdUnavailable) and "deisctl status etcd" not in text:
+        text += " Try again once etcd answers (see 'deisctl status etcd')."
+    return text
 
 
 def http_error(exc: HTTPException) -> Response:

@@ -43,6 +43,21 @@ def _etcd_needed(sentence: str = NOTHING_CHANGED) -> Iterator[None]:
         raise ServiceUnavailable(sentence.format(exc)) from exc
 
 
+def require_etcd() -> None:
+    """Answer 503 before a write that deploys and publishes starts, when etcd does not answer.
+
+    A config change deploys a release before it publishes: with etcd away the
+    deploy started new containers, failed on its first etcd call, undid them
+    and answered after ~16 s with the deploy's advice ("check 'deis logs'"),
+    which is the wrong lead (T7). Asking etcd first costs one round trip and
+    answers what is true: nothing was changed, retry once etcd answers.
+    """
+    etcd = context.etcd()
+    if etcd is not None:
+        with _etcd_needed():
+            etcd.revision()
+
+
 def publish_app(app: App) -> None:
     """Rewrite ``app``'s etcd subtree from the (flushed, not yet committed) database."""
     etcd = context.etcd()

@@ -31,3 +31,13 @@ def test_required_names_every_missing_field():
     with pytest.raises(FieldErrors) as caught:
         required({"id": "", "public": None, "ok": 1}, "id", "public", "ok")
     assert caught.value.body() == {"id": ["This field is required."], "public": ["This field is required."]}
+
+
+def test_an_outage_answers_a_sentence_and_for_etcd_the_command_that_shows_it():
+    from controller.api.errors import outage_sentence
+    from deis.errors import EtcdUnavailable, TemporaryError
+
+    etcd = outage_sentence(EtcdUnavailable("etcd did not answer while reading /x: ConnectionTimeoutError"))
+    assert etcd == ("etcd did not answer while reading /x: ConnectionTimeoutError. "
+                    "Try again once etcd answers (see 'deisctl status etcd').")
+    assert outage_sentence(TemporaryError("the logger is away.")) == "The logger is away."
