@@ -259,17 +259,23 @@ class Etcd:
         """
         stop = stop or threading.Event()
         next_revision = start_revision
-        backoff = 0.1
+        backoff, renewed = 0.1, False
         while not stop.is_set():
             try:
                 for event in self._watch_stream(prefix, next_revision, stop):
                     next_revision = event.revision + 1
-                    backoff = 0.1
+                    backoff, renewed = 0.1, False
                     yield event
             except WatchRefused as exc:
                 log.info("watch on %s refused (%s); authenticating again", prefix, exc)
                 with contextlib.suppress(EtcdUnavailable):
                     self._auth.renew(exc.token)
+                    if not renewed:
+                        # A restarted etcd forgot every token: watch again at once with the new one, not
+                        # after the backoff (up to 2.9 s of stale routes after an etcd restart; T6).
+                        # A new token refused again waits like any failure.
+                        renewed = True
+                        continue
             except (requests.RequestException, EtcdUnavailable, ValueError) as exc:
                 log.info("watch on %s broke (%s); resuming at revision %d", prefix, exc, next_revision)
             if stop.wait(backoff):

@@ -176,7 +176,7 @@ class Router:
 
     def _watch(self, start: int, stop: threading.Event, events: queue.Queue) -> None:
         try:
-            for event in self.etcd.watch_prefix(keys.ROOT, start, stop):
+            for event in self.etcd.watch_prefix(keys.ROOT, start, stop, max_backoff=ETCD_RETRY):
                 events.put(event)
         except Compacted as exc:
             log.warning("%s under the watch; relisting %s from the current revision", exc, keys.ROOT)
