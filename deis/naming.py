@@ -37,6 +37,9 @@ HOSTNAME_PATTERN = re.compile(rf"^(?=.{{1,253}}$){HOSTNAME_LABEL}(?:\.{HOSTNAME_
 _HOSTNAME_LABEL = re.compile(HOSTNAME_LABEL)
 
 PROCESS_TYPE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z: "$" lets "web\n" in
+#: The label holding a container's v1 name where the engine names it otherwise (a Swarm
+#: task container is ``<service>.<slot>.<task id>``): the publisher routes by it.
+NAME_LABEL = "deis.name"
 _CONTAINER_NAME = re.compile(
     r"^(?P<app>[a-z0-9-]+)_v(?P<release>[0-9]+)\.(?P<type>[a-z0-9-]+)\.(?P<num>[0-9]+)$"
 )

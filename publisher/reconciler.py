@@ -28,7 +28,7 @@ import docker
 from deis import dockerevents, health, isolation, keys
 from deis.errors import TemporaryError
 from deis.etcd import Etcd, Lease
-from publisher.routes import Candidate, candidate, split_address
+from publisher.routes import Candidate, candidate, split_address, v1_name
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ class Publisher:
 
     def _known_here(self, current: dict[str, str]) -> set[str]:
         """Routes in etcd whose container lives on this engine (a previous run's, say)."""
-        names = {c["Names"][0].lstrip("/") for c in self.client.api.containers(all=True) if c.get("Names")}
+        names = {v1_name(c["Names"][0], c.get("Labels")) for c in self.client.api.containers(all=True)
+                 if c.get("Names")}
         return {key for key in current if key.rsplit("/", 1)[-1] in names}
 
     def _publish(self, route: Candidate, current: dict[str, str], lease: Lease) -> None:

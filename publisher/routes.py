@@ -41,9 +41,14 @@ class Candidate:
         return self.healthcheck_url if self.carries_config else configured
 
 
+def v1_name(name: str, labels: dict | None) -> str:
+    """Return a container's v1 name: its :data:`deis.naming.NAME_LABEL` label (a Swarm task), else its own name."""
+    return (labels or {}).get(naming.NAME_LABEL) or name.lstrip("/")
+
+
 def candidate(attrs: dict, draining: set[str], network: str = isolation.NETWORK) -> Candidate | None:
     """Return the route a container (``docker inspect`` attributes) should get, if any."""
-    name = attrs.get("Name", "").lstrip("/")
+    name = v1_name(attrs.get("Name", ""), attrs.get("Config", {}).get("Labels"))
     parsed = naming.parse_container_name(name)
     if parsed is None or not parsed.routable or name in draining:
         return None

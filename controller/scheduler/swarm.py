@@ -81,13 +81,13 @@ from docker.errors import DockerException, NotFound
 from controller.scheduler import placement
 from controller.scheduler.base import ContainerSpec, Scheduler, SchedulerError, State, Status
 from controller.scheduler.docker import DEFAULT_HOST, DockerScheduler
-from deis import isolation
+from deis import isolation, naming
 from deis.hardening import DEFAULT_PIDS_LIMIT
 
 log = logging.getLogger(__name__)
 
-#: The label holding a service's v1 container name.
-NAME_LABEL = "deis.name"
+#: The label holding a service's (and its task containers') v1 container name.
+NAME_LABEL = naming.NAME_LABEL
 #: The label holding the id of the failed task the restart delay was last raised for.
 BACKOFF_LABEL = "deis.backoff.task"
 APP_LABEL = "deis.app"

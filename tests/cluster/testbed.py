@@ -346,14 +346,25 @@ class Testbed:
             time.sleep(0.1)
 
     def _share_image(self, clients: list[docker.DockerClient]) -> None:
+        # One import, then save/load: a separate import per engine gives a different ID per engine.
         services.ensure_base_image(clients[0])
-        image = clients[0].images.get(IMAGE)
-        missing = [client for client in clients[1:] if not _has_image(client, image.id)]
-        if missing:
-            # One import, then save/load: a separate import per engine gives a different ID per engine.
-            archive = b"".join(image.save(named=True))
-            for client in missing:
-                client.images.load(archive)
+        copy_images(clients[0], clients[1:], [IMAGE])
+
+    def copy_images(self, tags: list[str], source: docker.DockerClient | None = None) -> float:
+        """Give every host ``tags`` as ``source`` (default: this machine's own engine) has them.
+
+        Hosts that already hold an image with the same ID are skipped; return the seconds it took.
+        """
+        started = time.monotonic()
+        owned = source is None
+        source = source or docker.from_env(timeout=300)
+        clients = [host.docker(timeout=300) for host in self.hosts]
+        try:
+            copy_images(source, clients, tags)
+        finally:
+            for client in [*clients, *([source] if owned else [])]:
+                client.close()
+        return time.monotonic() - started
 
     def _build_swarm(self, clients: list[docker.DockerClient]) -> None:
         first, leader = self.hosts[0], clients[0]
@@ -659,9 +670,42 @@ def _swarm_state(client: docker.DockerClient) -> str:
     return client.info()["Swarm"]["LocalNodeState"]
 
 
-def _has_image(client: docker.DockerClient, image_id: str) -> bool:
+def copy_images(source: docker.DockerClient, targets: list[docker.DockerClient], tags: list[str]) -> None:
+    """Copy ``tags`` from the engine ``source`` into each of ``targets`` lacking them (same IDs everywhere).
+
+    One ``docker save`` of all the tags (so shared layers travel once),
+    streamed to a file under :data:`STATE`, then ``docker load`` into the
+    engines in parallel (about 18 s for a 300 MB image into 3 engines here).
+    """
+    ids = {tag: source.images.get(tag).id for tag in tags}
+    missing = [client for client in targets if not all(_has_image(client, tag, ids[tag]) for tag in tags)]
+    if not missing:
+        return
+    STATE.mkdir(parents=True, exist_ok=True)
+    archive = STATE / f"images-{os.getpid()}.tar"
     try:
-        return client.images.get(IMAGE).id == image_id
+        # The SDK saves one image per call; the engine's API takes several names at once.
+        response = source.api.get(source.api._url("/images/get"), params={"names": tags}, stream=True)
+        response.raise_for_status()
+        with archive.open("wb") as file:
+            for chunk in response.iter_content(1 << 20):
+                file.write(chunk)
+
+        def load(client: docker.DockerClient) -> None:
+            with archive.open("rb") as file:
+                for line in client.api.load_image(file):
+                    if "error" in line:
+                        raise BedError(f"loading {tags} into an engine of the bed failed: {line['error']}")
+
+        with ThreadPoolExecutor(len(missing)) as pool:
+            list(pool.map(load, missing))
+    finally:
+        archive.unlink(missing_ok=True)
+
+
+def _has_image(client: docker.DockerClient, tag: str, image_id: str) -> bool:
+    try:
+        return client.images.get(tag).id == image_id
     except docker.errors.ImageNotFound:
         return False
 

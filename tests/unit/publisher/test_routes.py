@@ -50,3 +50,12 @@ def test_a_release_container_is_probed_on_its_own_healthcheck_url_not_the_apps_c
 def test_a_container_not_started_by_the_controller_is_probed_on_the_apps_config():
     assert candidate(attrs(env=("PORT=5000", "HEALTHCHECK_URL=/own")), set()).check_path("/health") == "/health"
     assert candidate(attrs(), set()).check_path(None) is None
+
+
+def test_a_swarm_task_container_is_routed_by_its_v1_name_label():
+    task = attrs(name="myapp_v2-web-1.1.k3j5x9q2m0rr")
+    task["Config"]["Labels"] = {"deis.name": "myapp_v2.web.1"}
+    route = candidate(task, draining=set())
+    assert (route.app, route.name) == ("myapp", "myapp_v2.web.1")
+    assert candidate(task, draining={"myapp_v2.web.1"}) is None
+    assert candidate(attrs(name="myapp_v2-web-1.1.k3j5x9q2m0rr"), set()) is None

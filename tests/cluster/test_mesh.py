@@ -1,0 +1,98 @@
+"""Publishers on every node and routers on two, as component containers on the bed (:mod:`tests.cluster.mesh`).
+
+App containers are started by the ``swarm`` backend, as in
+``test_swarm_scheduler``; requests come from the root namespace to a
+router's node address only (each one checked by ``require_bed_route``).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from controller.scheduler import ContainerSpec, State
+from controller.scheduler.swarm import SwarmScheduler
+from deis import keys
+from tests.cluster import mesh
+from tests.cluster.testbed import IMAGE
+from tests.scheduler_contract import wait_for
+
+pytestmark = pytest.mark.multihost
+
+GRACE = 2
+#: Serves "<v1 name> <node> <release>": which container, where, and of which release, answered.
+WHO = ('echo "$CONTAINER $NODE $DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp')
+
+
+@pytest.fixture
+def swarm(cluster):
+    """The swarm backend driving the bed's manager (h1)."""
+    return SwarmScheduler(manager=cluster.hosts[0].base_url, grace=GRACE)
+
+
+@pytest.fixture
+def routers(cluster):
+    """Publishers on h1-h3 and routers on h2 and h3."""
+    started = time.monotonic()
+    found = mesh.start(cluster)
+    print(f"\nmesh: publishers on 3 nodes, routers on {[r.host.name for r in found]} in "
+          f"{time.monotonic() - started:.1f} s")
+    return found
+
+
+def web(app: str, num: int, release: int = 1) -> ContainerSpec:
+    """The ``web.<num>`` container of ``app``'s release ``release``, answering with its name and node."""
+    name = f"{app}_v{release}.web.{num}"
+    return ContainerSpec(name=name, image=IMAGE, command=["sh", "-c", WHO],
+                         environment={"PORT": "5000", "DEIS_RELEASE": f"v{release}", "CONTAINER": name,
+                                      # Swarm fills in the template with the task's node.
+                                      "NODE": "{{.Node.Hostname}}"},
+                         port=5000, labels={"deis.app": app, "deis.release": f"v{release}", "deis.type": "web",
+                                            "deis.num": str(num)})
+
+
+def up(swarm: SwarmScheduler, spec: ContainerSpec) -> str:
+    """Create and start ``spec``; wait until it runs; return its node."""
+    swarm.create(spec)
+    swarm.start(spec.name)
+    return wait_for(lambda: (s := swarm.state(spec.name)).state is State.up and s, 30, f"{spec.name} up").host
+
+
+def new_app(cluster) -> str:
+    """A fresh app id, known to the routers (its marker in etcd, as the controller writes it)."""
+    app = f"app{uuid.uuid4().hex[:6]}"
+    cluster.hosts[0].etcd().put(keys.app_marker(app), app)
+    return app
+
+
+def answering(router: mesh.RouterOnNode, hostname: str, want: set[str], timeout: float = 30) -> set[str]:
+    """Ask ``router`` until every body in ``want`` was seen (or ``timeout``); return the bodies seen."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while not want <= seen and time.monotonic() < deadline:
+        reply = router.get(hostname)
+        if reply.status_code == 200:
+            seen.add(reply.text.strip())
+        else:
+            time.sleep(0.1)
+    return seen
+
+
+def test_every_router_answers_from_all_three_containers_on_three_nodes(cluster, swarm, routers):
+    app = new_app(cluster)
+    specs = [web(app, num) for num in (1, 2, 3)]
+    started = time.monotonic()
+
+    nodes = {spec.name: up(swarm, spec) for spec in specs}
+    want = {f"{spec.name} {nodes[spec.name]} v1" for spec in specs}
+    seen = {router.host.name: answering(router, f"{app}.{mesh.DOMAIN}", want) for router in routers}
+
+    print(f"\nmesh: 3 containers on {sorted(nodes.values())}, routed by {sorted(seen)} in "
+          f"{time.monotonic() - started:.1f} s")
+    assert sorted(nodes.values()) == ["h1", "h2", "h3"]
+    routes = cluster.hosts[0].etcd().get_prefix(keys.services(app))[0]
+    assert sorted(routes) == sorted(keys.service(app, spec.name) for spec in specs), routes
+    for name, bodies in seen.items():
+        assert bodies == want, f"router on {name}: {bodies}\n{mesh.logs(cluster.host(name), 'router')}"
