@@ -92,6 +92,9 @@ SETTINGS = Settings("controller", [
     Setting("swarmManager", default="",
             help="Docker API of a Swarm manager the swarm scheduler drives (unix:// or tcp://); "
                  "empty: dockerHost"),
+    Setting("swarmProbeImage", default="",
+            help="image of the container on the Swarm manager that health probes run in (python3 and the "
+                 "deis package); empty: the publisher's image"),
     Setting("appNetwork", key=keys.platform("appNetwork"), env="DEIS_APP_NETWORK", default=isolation.NETWORK,
             help="Docker network app containers join (a bridge with inter-container traffic off, "
                  "made if missing); routers reach apps on it, no port is published on the host"),

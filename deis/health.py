@@ -10,6 +10,7 @@ not followed). Both probe the container's own address, never Docker's userland p
 from __future__ import annotations
 
 import socket
+import sys
 
 import requests
 
@@ -46,3 +47,20 @@ def http_ok(ip: str, port: int, path: str, timeout: float) -> tuple[bool, str]:
     if response.status_code == 200:
         return True, ""
     return False, f"GET {path} answered {response.status_code}, not 200"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python3 -m deis.health IP PORT PATH TIMEOUT``: probe once, print why not, exit 0 if it passed.
+
+    ``PATH`` may be empty (a TCP connect). The ``swarm`` scheduler runs it
+    inside a container on the app overlay, where the app's addresses are reachable.
+    """
+    ip, port, path, timeout = (sys.argv[1:] if argv is None else argv)
+    passed, why = answers(ip, int(port), path or None, float(timeout))
+    if not passed:
+        print(why)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from deis import health
 from deis.errors import PermanentError, TemporaryError
 
 
@@ -119,6 +120,19 @@ class Scheduler(abc.ABC):
     @abc.abstractmethod
     def run(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:
         """Run a one-off container to its end; return ``(exit code, output)`` and remove it."""
+
+    def probe(self, name: str, port: int, path: str | None, timeout: float) -> tuple[bool, str]:
+        """Probe container ``name`` once as :func:`deis.health.answers` does: ``(passed, why not)``.
+
+        The default asks from this process, at :meth:`address`: right where the
+        controller can reach the app network (one host). A backend whose app
+        addresses this process cannot reach (a cluster's overlay) probes from
+        where they can be reached.
+        """
+        ip = self.address(name)
+        if not ip:
+            return False, "it has no IP address yet"
+        return health.answers(ip, port, path, timeout)
 
     def follow_losses(self, notify: Callable[[str], None], stop: threading.Event) -> None:
         """Call ``notify(app)`` each time a container of ``app`` dies or is removed, until ``stop`` is set.

@@ -59,6 +59,21 @@ constraints so it can run on any eligible node.
 with (``grace``, the platform's ``stopGracePeriod``): Swarm fixes it per
 task, so :meth:`stop`'s ``timeout`` only bounds how long it waits.
 
+**Health probes** (:meth:`SwarmScheduler.probe`) run inside the overlay: an
+app's overlay address exists only in the network namespaces of containers
+on it, so a controller outside (a host process) cannot connect to it. The
+probe is ``python3 -m deis.health`` run by ``docker exec`` in a small
+long-lived container (:data:`PROBE_CONTAINER`, sleeping, no capabilities) on
+the manager, attached to the app network and made on first use from
+:data:`PROBE_IMAGE` (the publisher's image: every node runs a publisher, so
+it is there, and it holds :mod:`deis.health`), under ``timeout``. Chosen over
+trusting the node's publisher's verdict (its route in etcd) because the
+verdict stays the controller's own, with the same function, the app's own
+``HEALTHCHECK_TIMEOUT`` and the same sentences on failure, and because a
+scheduler knows nothing of etcd; the deploy still waits for the publisher's
+announcement afterwards, as on one host. The cost is one ``exec`` per probe
+(about 0.3-0.5 s of Python start-up), only while a new container is waited for.
+
 **Node loss** is Swarm's job: it starts a lost node's tasks elsewhere once
 the node is down. :meth:`follow_losses` watches the manager's node and
 service events and wakes the reconcile loop, whose :meth:`repair` then
@@ -81,7 +96,7 @@ from docker.errors import DockerException, NotFound
 from controller.scheduler import placement
 from controller.scheduler.base import ContainerSpec, Scheduler, SchedulerError, State, Status
 from controller.scheduler.docker import DEFAULT_HOST, DockerScheduler
-from deis import isolation, naming
+from deis import PLATFORM_VERSION, isolation, naming
 from deis.hardening import DEFAULT_PIDS_LIMIT
 
 log = logging.getLogger(__name__)
@@ -111,6 +126,13 @@ STARTING = {"new", "allocated", "pending", "assigned", "accepted", "preparing", 
 #: Seconds the node list (id → hostname, readiness) is reused.
 NODE_CACHE = 2.0
 EVENTS_WINDOW = 5
+#: The container on the manager that health probes run in, and its image (python3 and deis.health).
+PROBE_CONTAINER = "deis-probe"
+PROBE_IMAGE = f"deis/publisher:v{PLATFORM_VERSION}"
+#: Seconds a probe may run beyond its own timeout (exec and Python start-up) before it is killed.
+PROBE_MARGIN = 5.0
+#: ``timeout``'s exit status when it had to stop the probe.
+TIMED_OUT = 124
 
 
 @contextlib.contextmanager
@@ -243,11 +265,13 @@ class SwarmScheduler(Scheduler):
     """App containers as services of the Swarm whose manager answers at ``manager``."""
 
     def __init__(self, manager: str | None = None, pids_limit: int = DEFAULT_PIDS_LIMIT, timeout: float = 60,
-                 network: str = isolation.NETWORK, grace: float = 30.0):
+                 network: str = isolation.NETWORK, grace: float = 30.0, probe_image: str = PROBE_IMAGE):
         self.manager = manager or os.environ.get("DOCKER_HOST", DEFAULT_HOST)
         self.pids_limit = pids_limit
         self.network = network
         self.grace = grace
+        self.probe_image = probe_image or PROBE_IMAGE
+        self._probe_lock = threading.Lock()
         # Images are looked up and pulled on the manager as the docker backend does it on its host;
         # the nodes pull from the registry themselves when they start a task.
         self._images = DockerScheduler(self.manager, pids_limit, timeout, network)
@@ -350,6 +374,36 @@ class SwarmScheduler(Scheduler):
                 addresses = attachment.get("Addresses") or []
                 return addresses[0].split("/")[0] if addresses else None
         return None
+
+    def probe(self, name: str, port: int, path: str | None, timeout: float) -> tuple[bool, str]:
+        """Probe ``name`` once from the probe container on the app overlay (module docstring: why)."""
+        ip = self.address(name)
+        if not ip:
+            return False, "it has no IP address yet"
+        argv = ["timeout", "-k", "1", f"{timeout + PROBE_MARGIN:g}", "python3", "-m", "deis.health",
+                ip, str(port), path or "", f"{timeout:g}"]
+        with _translated(f"probing {name}"):
+            code, output = self._probe_container().exec_run(argv)
+        if code == 0:
+            return True, ""
+        if code == TIMED_OUT:
+            return False, f"the probe got no verdict within {timeout + PROBE_MARGIN:g} s"
+        return False, output.decode(errors="replace").strip() or f"the probe exited with {code}"
+
+    def _probe_container(self):
+        """Return the running probe container on the manager, making or starting it first if needed."""
+        with self._probe_lock:
+            try:
+                container = self.client.containers.get(PROBE_CONTAINER)
+            except NotFound:
+                self.ensure_network()
+                self.ensure_image(self.probe_image)
+                return self.client.containers.run(
+                    self.probe_image, entrypoint=["sleep", "infinity"], name=PROBE_CONTAINER, detach=True,
+                    network=self.network, cap_drop=["ALL"], restart_policy={"Name": "unless-stopped"})
+            if container.status != "running":
+                container.start()
+            return container
 
     def containers(self, app: str) -> list[str]:
         """Return the v1 names of every service labelled ``deis.app=<app>``."""

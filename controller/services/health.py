@@ -100,11 +100,8 @@ class HealthCheck:
             stop.wait(self.interval)
 
     def answers(self, spec: ContainerSpec, check: Check) -> tuple[bool, str]:
-        """Probe the container once: ``(passed, why not)``."""
-        ip = self.scheduler.address(spec.name)
-        if not ip:
-            return False, "it has no IP address yet"
-        return health.answers(ip, spec.port, check.url, check.timeout)
+        """Probe the container once, where its scheduler can reach it: ``(passed, why not)``."""
+        return self.scheduler.probe(spec.name, spec.port, check.url, check.timeout)
 
     @staticmethod
     def _on(spec: ContainerSpec, check: Check) -> str:

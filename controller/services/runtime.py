@@ -33,7 +33,7 @@ def _backend_options(settings: Settings, name: str) -> dict[str, Any]:
     if name == "swarm":
         return {"manager": settings.get("swarmManager") or settings.get("dockerHost"),
                 "pids_limit": settings.get("pidsLimit"), "network": settings.get("appNetwork"),
-                "grace": settings.get("stopGracePeriod")}
+                "grace": settings.get("stopGracePeriod"), "probe_image": settings.get("swarmProbeImage")}
     return {}
 
 

@@ -14,14 +14,20 @@ import pytest
 
 from controller.scheduler import ContainerSpec, State
 from controller.scheduler.swarm import SwarmScheduler
+from controller.services.deploy import Deployer
+from controller.services.health import HealthCheck
+from controller.services.routes import EtcdRoutes
 from deis import keys
 from tests.cluster import mesh
-from tests.cluster.testbed import IMAGE
+from tests.cluster.testbed import IMAGE, require_bed_route
+from tests.load import Load
 from tests.scheduler_contract import wait_for
 
 pytestmark = pytest.mark.multihost
 
 GRACE = 2
+#: 50 requests/s through one router, each on a new connection.
+THREADS, RATE = 2, 25
 #: Serves "<v1 name> <node> <release>": which container, where, and of which release, answered.
 WHO = ('echo "$CONTAINER $NODE $DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp')
 
@@ -96,3 +102,37 @@ def test_every_router_answers_from_all_three_containers_on_three_nodes(cluster, 
     assert sorted(routes) == sorted(keys.service(app, spec.name) for spec in specs), routes
     for name, bodies in seen.items():
         assert bodies == want, f"router on {name}: {bodies}\n{mesh.logs(cluster.host(name), 'router')}"
+
+
+def deployer(cluster, swarm: SwarmScheduler) -> Deployer:
+    """The controller's deployer on the swarm backend: probes from the overlay, routes in the bed's etcd."""
+    return Deployer(swarm, HealthCheck(swarm, timeout=60), EtcdRoutes(cluster.hosts[0].etcd()), grace=GRACE)
+
+
+def test_a_redeploy_of_three_containers_under_load_through_a_router_on_another_node_fails_no_request(
+        cluster, swarm, routers):
+    app = new_app(cluster)
+    hostname = f"{app}.{mesh.DOMAIN}"
+    deploy = deployer(cluster, swarm)
+    v1 = [web(app, num) for num in (1, 2, 3)]
+    deploy.start(app, v1)
+    router = routers[-1]  # on h3; the controller drives h1
+    assert router.get(hostname).status_code == 200, "start() returns once every router applied the routes"
+    require_bed_route(router.host.ip)
+    v2 = [web(app, num, release=2) for num in (1, 2, 3)]
+
+    with Load(router.url, hostname, threads=THREADS, rate=RATE) as load:
+        time.sleep(1)
+        began = time.monotonic()
+        deploy.replace(app, v2, [spec.name for spec in v1])
+        took = time.monotonic() - began
+        time.sleep(1)
+
+    bodies = {result[2].split()[-1] for result in load.results if result[1] == 200}
+    after = [result[2].split()[-1] for result in load.results if result[0] > began + took]
+    print(f"\nmesh: v1 -> v2 of 3 containers on 3 nodes in {took:.1f} s under {THREADS * RATE} rps "
+          f"through the router on {router.host.name}: {len(load.results)} requests, "
+          f"{len(load.failures())} failed")
+    assert load.failures() == [], load.failures()[:5]
+    assert bodies == {"v1", "v2"} and set(after) == {"v2"}
+    assert swarm.containers(app) == sorted(spec.name for spec in v2)

@@ -151,3 +151,23 @@ def test_every_stop_takes_the_apps_grace_or_else_the_platforms(scheduler):
     deploy.restart(APP, [spec(1, num=2)], grace=7)
     deploy.retire(APP, [spec(1, num=3).name], grace=None)
     assert scheduler.stop_timeouts == {spec(1).name: 45, spec(1, num=2).name: 7, spec(1, num=3).name: 0}
+
+
+def test_the_health_check_asks_the_scheduler_to_probe_where_it_can_reach_the_container(scheduler):
+    class ProbingScheduler(FakeScheduler):
+        """A cluster backend: this process cannot reach the containers, the backend probes for it."""
+
+        def probe(self, name, port, path, timeout):
+            self.journal.append(("probed", name, port, path, timeout))
+            return True, ""
+
+    probing = ProbingScheduler()
+    new = ContainerSpec(name=f"{APP}_v2.web.1", image="img", port=5000,
+                        environment={"HEALTHCHECK_URL": "/up", "HEALTHCHECK_TIMEOUT": "2"})
+    probing.create(new)
+    probing.start(new.name)
+
+    HealthCheck(probing, timeout=0.5, interval=0.01).wait(new)
+
+    assert ("probed", new.name, 5000, "/up", 2.0) in probing.journal
+    assert FakeScheduler().probe(new.name, 5000, None, 1) == (False, "it has no IP address yet")
