@@ -31,128 +31,26 @@ import os
 import signal
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
 
 import pytest
-import requests
 
-from controller.scheduler import ContainerSpec
-from controller.scheduler.docker import DockerScheduler
 from deis import keys
 from deisctl.components import router_nginx
-from tests.platform import DOMAIN, isolated_platform
+from tests.routing import routed_platform, watch_events
 from tests.services import wait_until
 
 pytestmark = pytest.mark.timeout(600)
 
-#: The load: 50 requests/s in all (T21), from two threads so one slow request does not stall it.
-THREADS, RATE_PER_THREAD = 2, 25
-#: Requests the load sends at most, whatever happens (25 s of etcd pause need ~1,750).
-MAX_REQUESTS = 5_000
-WEB_COMMAND = 'echo "$DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp'
 #: The platform's lease TTL: a pause longer than it lets every lease expire.
 ETCD_PAUSE = 25.0
 #: How long after etcd the publisher resumes: longer than the router's 1 s reload coalescing.
 PUBLISHER_LAG = 2.0
 
 
-@dataclass
-class Load:
-    """Requests through the router, each on a new connection; every outcome recorded."""
-
-    url: str
-    host: str
-    results: list = field(default_factory=list)  # (start time, status or error)
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def _worker(self) -> None:
-        due = time.monotonic()
-        while not self.done.is_set() and len(self.results) < MAX_REQUESTS:
-            due += 1 / RATE_PER_THREAD
-            time.sleep(max(0.0, due - time.monotonic()))
-            started = time.monotonic()
-            try:
-                status = requests.get(self.url, headers={"Host": self.host}, timeout=5).status_code
-            except requests.RequestException as exc:
-                status = type(exc).__name__
-            self.results.append((started, status))
-
-    def __enter__(self) -> Load:
-        self.threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(THREADS)]
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.done.set()
-        for thread in self.threads:
-            thread.join(10)
-
-    def report(self, what: str) -> list:
-        """Print the counts; return the failures."""
-        failed = [(started, status) for started, status in self.results if status != 200]
-        span = f", failures over {failed[-1][0] - failed[0][0]:.2f} s" if failed else ""
-        print(f"\n{what}: {len(self.results)} requests, {len(failed)} failed{span} "
-              f"{sorted({str(status) for _, status in failed})}")
-        return failed
-
-
-@dataclass
-class Routed:
-    """The platform under test and its one app."""
-
-    ctl: object
-    app: str
-    container: str
-
-    @property
-    def key(self) -> str:
-        return keys.service(self.app, self.container)
-
-    def load(self) -> Load:
-        return Load(f"http://127.0.0.1:{self.ctl.environ['DEIS_ROUTER_HTTPPORT']}/", f"{self.app}.{DOMAIN}")
-
-    def status(self) -> int | None:
-        try:
-            return requests.get(f"http://127.0.0.1:{self.ctl.environ['DEIS_ROUTER_HTTPPORT']}/",
-                                headers={"Host": f"{self.app}.{DOMAIN}"}, timeout=2).status_code
-        except requests.RequestException:
-            return None
-
-    def pid(self, component: str) -> int:
-        return int(self.ctl.status()[component][1])
-
-
 @pytest.fixture(scope="module")
 def platform(docker_client, base_image):
-    with isolated_platform("deis-restarts-") as ctl:
-        ctl("config", "platform", "set", f"domain={DOMAIN}")
-        ctl("install", "etcd", "docker", "publisher", "router")
-        ctl("start", "etcd", "docker", "publisher", "router")
-        app = f"restarts-{uuid.uuid4().hex[:8]}"
-        container = f"{app}_v1.web.1"
-        scheduler = DockerScheduler()
-        try:
-            scheduler.create(ContainerSpec(name=container, image=base_image, command=["sh", "-c", WEB_COMMAND],
-                                           port=5000, environment={"PORT": "5000", "DEIS_RELEASE": "v1"},
-                                           labels={"deis.app": app}))
-            scheduler.start(container)
-            ctl.etcd.put(keys.app_marker(app), app)
-            platform = Routed(ctl, app, container)
-            wait_until(lambda: platform.status() == 200, 20, what="the app routed")
-            yield platform
-        finally:
-            for leftover in docker_client.containers.list(all=True, filters={"label": f"deis.app={app}"}):
-                leftover.remove(force=True)
-
-
-def _events(etcd, prefix: str, stop: threading.Event) -> list:
-    """Collect the etcd events under ``prefix`` from now until ``stop`` is set (in a thread)."""
-    seen: list = []
-    start = etcd.revision() + 1
-    threading.Thread(target=lambda: seen.extend(etcd.watch_prefix(prefix, start, stop)), daemon=True).start()
-    return seen
+    with routed_platform("restarts", docker_client, base_image) as routed:
+        yield routed
 
 
 # deisctl restart publisher
@@ -161,7 +59,7 @@ def test_restarting_the_publisher_keeps_the_routes_of_running_containers(platfor
     old_lease = etcd.leases(keys.services(platform.app))[platform.key]
     old_pid = platform.pid("publisher")
     watching = threading.Event()
-    events = _events(etcd, keys.services(platform.app), watching)
+    events = watch_events(etcd, keys.services(platform.app), watching)
     with platform.load() as load:
         time.sleep(2)
         platform.ctl("restart", "publisher")
