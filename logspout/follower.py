@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import docker
+import urllib3.exceptions
 
 from deis import syslog
 from deis.naming import parse_container_name
@@ -95,9 +96,14 @@ class ContainerFollower(threading.Thread):
         try:
             for stream, data, seq in self._lines():
                 self._emit(stream, data, seq)
-        except (docker.errors.DockerException, OSError, ValueError) as exc:
-            if not self._stopping:
-                log.warning("reading the log of %s broke: %s", self.id[:12], exc)
+        except Exception as exc:  # noqa: BLE001 - sorted below
+            # A stop shuts the stream's socket under the read in progress, which then ends in
+            # whatever http.client meets first (a bad chunk size, a closed fp): all expected.
+            if self._stopping:
+                return
+            if not isinstance(exc, (docker.errors.DockerException, OSError, ValueError, urllib3.exceptions.HTTPError)):
+                raise
+            log.warning("reading the log of %s broke: %s", self.id[:12], exc)
         finally:
             if self.on_end is not None and not self._stopping:
                 self.on_end(self)
@@ -108,8 +114,11 @@ class ContainerFollower(threading.Thread):
         response = self._response
         if response is not None:
             with contextlib.suppress(Exception):
-                sock = self.client.api._get_raw_response_socket(response)
-                sock.shutdown(socket.SHUT_RDWR)
+                raw = self.client.api._get_raw_response_socket(response)
+                # The SDK hands back the socket's SocketIO wrapper, which has no shutdown():
+                # without reaching the socket, close() below drains the endless stream until
+                # the read timeout (30 s for every followed container at each stop).
+                getattr(raw, "_sock", raw).shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(Exception):
                 response.close()
 
