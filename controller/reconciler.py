@@ -20,6 +20,11 @@ router and logspout:
   ``keys.leader("controller", "reconcile")`` (:mod:`deis.leadership`); a
   replica that does not hold it stands by. The app lock keeps even an overlap
   harmless: two restorers of one app take turns, the second finds nothing missing.
+* **A lost node's routes** are withdrawn first in every pass: the containers
+  the backend calls unreachable (:meth:`Scheduler.unreachable`, on a Swarm
+  those of nodes marked down) are fenced with a draining marker and their
+  routes deleted (:meth:`EtcdRoutes.fence`), seconds after the node's down
+  event woke the loop instead of after the 20 s lease.
 * **The backend's own repairs** run once per pass too
   (:meth:`Scheduler.repair`): on a Swarm, relaxing the spread of a task no
   node can take and raising the restart delay of a crash loop.
@@ -133,11 +138,20 @@ class Reconciler:
         if resync:
             self.resync_all()
         self.passes += 1
+        self._fence()  # first: requests fail until a lost node's routes are gone
         queued = self._take_queue()
         log.debug("pass %d: syncing %d apps", self.passes, len(queued))
         restored = {app_id: names for app_id in sorted(queued) if (names := self.sync_app(app_id))}
         self._repair()
         return restored
+
+    def _fence(self) -> None:
+        """Withdraw the routes of containers on nodes the engine marks down (a cluster backend's)."""
+        try:
+            for line in self.runtime.deployer.routes.fence(self.runtime.scheduler.unreachable()):
+                log.warning("%s", line)
+        except DeisError as exc:
+            log.warning("could not withdraw the routes of lost nodes (%s); the next pass tries again", exc)
 
     def _repair(self) -> None:
         """Let the backend fix what its engine cannot (on a cluster: spread, restart back-off)."""

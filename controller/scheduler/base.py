@@ -143,6 +143,16 @@ class Scheduler(abc.ABC):
         """
         return None
 
+    def unreachable(self) -> list[str]:
+        """Return the containers whose running copy is on a node the engine marks down, with none running elsewhere.
+
+        Their routes point where no router can reach: the reconcile loop
+        withdraws them at once (:meth:`controller.services.routes.EtcdRoutes.fence`)
+        instead of waiting for the node's publisher's lease to run out. One
+        host has no other node: nothing is ever unreachable.
+        """
+        return []
+
     def repair(self) -> list[str]:
         """Fix what the engine cannot fix alone; return what was changed, one line each.
 

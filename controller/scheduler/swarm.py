@@ -443,6 +443,30 @@ class SwarmScheduler(Scheduler):
                 log.warning("the Swarm event stream broke (%s); reopening it", exc)
                 stop.wait(1.0)
 
+    def unreachable(self) -> list[str]:
+        """Return the v1 names with a task running on a node that is not ready, and no task running on a ready one.
+
+        Swarm keeps such a task ``running`` in its books (the node cannot say
+        otherwise) and starts a replacement elsewhere; until that one runs,
+        the name is unreachable. Once it runs, the name is not: its publisher
+        announces the new address.
+        """
+        with _translated("listing services and tasks"):
+            services = self.client.api.services(filters={"label": NAME_LABEL})
+            tasks = self.client.api.tasks(filters={"desired-state": ["running", "shutdown"]})
+        ready = {node["ID"] for node in self._node_list(fresh=True) if node["Status"]["State"] == "ready"}
+        by_service: dict[str, list[dict]] = {}
+        for task in tasks:
+            by_service.setdefault(task.get("ServiceID", ""), []).append(task)
+        lost = []
+        for service in services:
+            mine = by_service.get(service["ID"], [])
+            running = [task for task in mine if _task_state(task) == "running"]
+            if any(task.get("NodeID") not in ready for task in running) \
+                    and not any(task.get("NodeID") in ready for task in running if task is current_task(mine)):
+                lost.append(service["Spec"]["Labels"][NAME_LABEL])
+        return sorted(lost)
+
     def repair(self) -> list[str]:
         """Relax spread where it keeps a task pending, and raise restart delays of crash loops."""
         with _translated("listing services and tasks"):

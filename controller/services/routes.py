@@ -15,14 +15,19 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from deis import keys
+from deis import keys, naming
 from deis.errors import TemporaryError
 from deis.etcd import Etcd
 
 log = logging.getLogger(__name__)
+
+
+#: The value of a draining marker the reconcile loop sets for a container on a lost node
+#: (a deploy's markers hold ``1``): only these does it remove again.
+LOST = "node down"
 
 
 class NotAnnounced(TemporaryError):
@@ -39,8 +44,16 @@ class Routes(Protocol):
         """Withdraw ``names`` for the ``with`` block; routers have applied it when it starts."""
 
 
+    def fence(self, lost: Iterable[str]) -> list[str]:
+        """Keep the routes of ``lost`` containers withdrawn, and stop fencing the others; say what changed."""
+
+
 class NoRoutes:
     """No etcd configured: nothing is routed, so there is nothing to wait for."""
+
+    def fence(self, lost: Iterable[str]) -> list[str]:
+        """Do nothing: nothing is routed."""
+        return []
 
     def announced(self, app: str, names: list[str]) -> None:
         """Return at once."""
@@ -127,3 +140,35 @@ class EtcdRoutes:
             if any(deleted):
                 self.wait_for_routers(max(filter(None, deleted)))
             yield
+
+    def fence(self, lost: Iterable[str]) -> list[str]:
+        """Withdraw the routes of ``lost`` containers (on a node the engine marks down); say what changed.
+
+        The draining marker goes first (value :data:`LOST`, leased for
+        ``marker_ttl`` seconds, not refreshed), so the lost node's publisher
+        cannot announce the container again should it still reach etcd; then
+        the route is deleted, which routers apply at once (its publisher's lease
+        still exists). A container no longer lost (its replacement runs on a
+        ready node, under the same name) loses the marker, so its new
+        publisher announces it. Level-triggered: the reconcile loop calls it on
+        every pass with what the engine says now; an expired marker of a
+        container still lost is set again.
+        """
+        markers, _ = self.etcd.get_prefix(keys.draining_markers())
+        wanted = {keys.draining(parsed.app, name): (parsed.app, name)
+                  for name in lost if (parsed := naming.parse_container_name(name))}
+        done = []
+        new = [pair for marker, pair in sorted(wanted.items()) if marker not in markers]
+        if new:
+            lease = self.etcd.lease(self.marker_ttl).__enter__()
+            lease.abandon()  # the marker outlives a leader that dies; it expires instead of hiding a name forever
+            for app, name in new:
+                self.etcd.put(keys.draining(app, name), LOST, lease=lease)
+                self.etcd.delete(keys.service(app, name))
+                done.append(f"{name}: its node is down; its route is withdrawn")
+        for marker, value in sorted(markers.items()):
+            if value == LOST and marker not in wanted:
+                self.etcd.delete(marker)
+                done.append(f"{keys.relative(marker, keys.draining_markers())}: no longer on a lost node; "
+                            "it may be announced again")
+        return done

@@ -7,6 +7,7 @@ router's node address only (each one checked by ``require_bed_route``).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
@@ -136,3 +137,70 @@ def test_a_redeploy_of_three_containers_under_load_through_a_router_on_another_n
     assert load.failures() == [], load.failures()[:5]
     assert bodies == {"v1", "v2"} and set(after) == {"v2"}
     assert swarm.containers(app) == sorted(spec.name for spec in v2)
+
+
+def leader_loop(swarm: SwarmScheduler, routes: EtcdRoutes, stop: threading.Event, fenced: list) -> None:
+    """What the controller's reconcile leader does on a cluster: on each node or service event
+    (and every second), fence the unreachable, then the backend's repairs (``controller.reconciler``)."""
+    wake = threading.Event()
+    threading.Thread(target=swarm.follow_losses, args=(lambda app: wake.set(), stop), daemon=True).start()
+    while not stop.is_set():
+        for line in routes.fence(swarm.unreachable()):
+            fenced.append((time.monotonic(), line))
+        swarm.repair()
+        wake.wait(1.0)
+        wake.clear()
+
+
+def test_a_host_cut_off_under_load_loses_requests_only_until_its_routes_are_withdrawn(cluster, swarm, routers):
+    app = new_app(cluster)
+    hostname = f"{app}.{mesh.DOMAIN}"
+    deploy = deployer(cluster, swarm)
+    specs = [web(app, num) for num in (1, 2, 3)]
+    deploy.start(app, specs)
+    router = next(r for r in routers if r.host.name == "h3")
+    lost = cluster.host("h2")  # its router goes with it; the load goes through h3's
+    on_lost = [spec.name for spec in specs if swarm.state(spec.name).host == lost.name]
+    require_bed_route(router.host.ip)
+    stop, fenced = threading.Event(), []
+    loop = threading.Thread(target=leader_loop, args=(swarm, deploy.routes, stop, fenced), daemon=True)
+    loop.start()
+    leader = cluster.hosts[0].docker()
+
+    def three_up_elsewhere() -> bool:
+        states = [swarm.state(spec.name) for spec in specs]
+        return all(s.state is State.up and s.host != lost.name for s in states)
+
+    try:
+        with Load(router.url, hostname, threads=THREADS, rate=RATE) as load:
+            time.sleep(2)
+            cluster.partition(lost)
+            cut = time.monotonic()
+            wait_for(lambda: leader.api.inspect_node(lost.name)["Status"]["State"] == "down", 20, "h2 down")
+            down = time.monotonic() - cut
+            wait_for(three_up_elsewhere, 30, "3 containers running off h2")
+            moved = time.monotonic() - cut
+            routes = deploy.routes.etcd
+            wait_for(lambda: len(routes.get_prefix(keys.services(app))[0]) == 3, 30, "3 routes again")
+            routed = time.monotonic() - cut
+            time.sleep(3)
+    finally:
+        cluster.heal(lost)
+        stop.set()
+        loop.join(10)
+
+    failed = [result for result in load.results if result[1] != 200]
+    last_failure = max((result[0] for result in failed), default=cut) - cut
+    withdrawn = min((at for at, line in fenced if "withdrawn" in line), default=float("nan")) - cut
+    after = [result for result in load.results if result[0] - cut > last_failure]
+    window = [result for result in load.results if 0 <= result[0] - cut <= withdrawn]
+    slowest = max((result[3] for result in window), default=0.0)
+    print(f"\nmesh: h2 cut off under {THREADS * RATE} rps through h3's router: marked down after {down:.1f} s, "
+          f"its route(s) {on_lost} withdrawn after {withdrawn:.1f} s, last failed request started "
+          f"{last_failure:.1f} s after the cut ({len(failed)} of {len(load.results)} failed; the slowest answer "
+          f"in the window took {slowest:.1f} s), then 100 % of "
+          f"{len(after)}; 3 containers running off h2 after {moved:.1f} s, all 3 routed after {routed:.1f} s")
+    assert on_lost, "one of the three ran on h2"
+    assert last_failure <= withdrawn + 1.0, f"failures after the withdrawal: {failed[-3:]}"
+    assert withdrawn < 10, "withdrawn seconds after the node is marked down, not after the 20 s lease"
+    assert len(after) > 100 and all(result[1] == 200 for result in after)

@@ -13,6 +13,7 @@ import pytest
 from controller import reconciler, recovery
 from controller.errors import Conflict
 from controller.scheduler import SchedulerError
+from deis.errors import EtcdUnavailable
 
 
 class Leadership:
@@ -54,7 +55,10 @@ class Repairs:
     """A backend's repair step that counts its calls, or fails when told to."""
 
     def __init__(self):
-        self.calls, self.error = 0, None
+        self.calls, self.error, self.lost = 0, None, []
+
+    def unreachable(self):
+        return list(self.lost)
 
     def repair(self):
         self.calls += 1
@@ -63,8 +67,37 @@ class Repairs:
         return []
 
 
+class Fences:
+    """Routes that record what they were asked to fence, or fail when told to."""
+
+    def __init__(self):
+        self.calls, self.error = [], None
+
+    def fence(self, lost):
+        if self.error:
+            raise self.error
+        self.calls.append(list(lost))
+        return [f"{name}: its node is down; its route is withdrawn" for name in lost]
+
+
 def loop(leading=True, interval=10.0):
-    return reconciler.Reconciler(None, SimpleNamespace(scheduler=Repairs()), Leadership(leading), lambda: interval)
+    runtime = SimpleNamespace(scheduler=Repairs(), deployer=SimpleNamespace(routes=Fences()))
+    return reconciler.Reconciler(None, runtime, Leadership(leading), lambda: interval)
+
+
+def test_every_pass_of_the_leader_fences_what_the_backend_calls_unreachable_before_syncing_apps(restores):
+    run = loop()
+    run.runtime.scheduler.lost = ["app_v1.web.2"]
+    restores.answers["app"] = []
+    run.enqueue("app")
+
+    run.run_once()
+    run.runtime.deployer.routes.error = EtcdUnavailable("etcd did not answer")
+    run.run_once()
+
+    assert run.runtime.deployer.routes.calls == [["app_v1.web.2"]]
+    assert restores.calls == ["app"], "a failing fence does not stop the pass"
+    assert run.runtime.scheduler.calls == 2
 
 
 def test_every_pass_of_the_leader_runs_the_backends_repair_and_a_failing_one_waits_for_the_next(restores):
