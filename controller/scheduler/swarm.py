@@ -77,7 +77,10 @@ announcement afterwards, as on one host. The cost is one ``exec`` per probe
 **Node loss** is Swarm's job: it starts a lost node's tasks elsewhere once
 the node is down. :meth:`follow_losses` watches the manager's node and
 service events and wakes the reconcile loop, whose :meth:`repair` then
-relaxes spread if that is what keeps a task pending.
+relaxes spread if that is what keeps a task pending. The lost node's task
+keeps running there, unreachable, and its publisher's routes would live on
+for their 20 s lease: :meth:`unreachable` names those containers, and the
+loop withdraws their routes in the same pass (``EtcdRoutes.fence``).
 """
 
 from __future__ import annotations
@@ -123,6 +126,8 @@ NO_NODE = "no suitable node"
 ENDED = {"complete", "failed", "shutdown", "rejected", "orphaned", "remove"}
 #: Task states before it runs.
 STARTING = {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"}
+#: Node states whose tasks no router can reach (Swarm marks a silent node down after a few heartbeats).
+LOST_NODE_STATES = {"down", "disconnected"}
 #: Seconds the node list (id → hostname, readiness) is reused.
 NODE_CACHE = 2.0
 EVENTS_WINDOW = 5
@@ -444,7 +449,7 @@ class SwarmScheduler(Scheduler):
                 stop.wait(1.0)
 
     def unreachable(self) -> list[str]:
-        """Return the v1 names with a task running on a node that is not ready, and no task running on a ready one.
+        """Return the v1 names with a task running on a node marked down, and no task running on a ready one.
 
         Swarm keeps such a task ``running`` in its books (the node cannot say
         otherwise) and starts a replacement elsewhere; until that one runs,
@@ -454,7 +459,10 @@ class SwarmScheduler(Scheduler):
         with _translated("listing services and tasks"):
             services = self.client.api.services(filters={"label": NAME_LABEL})
             tasks = self.client.api.tasks(filters={"desired-state": ["running", "shutdown"]})
-        ready = {node["ID"] for node in self._node_list(fresh=True) if node["Status"]["State"] == "ready"}
+        nodes = self._node_list(fresh=True)
+        # Not "everything but ready": a new leader reports every node "unknown" until it heartbeats.
+        down = {node["ID"] for node in nodes if node["Status"]["State"] in LOST_NODE_STATES}
+        ready = {node["ID"] for node in nodes if node["Status"]["State"] == "ready"}
         by_service: dict[str, list[dict]] = {}
         for task in tasks:
             by_service.setdefault(task.get("ServiceID", ""), []).append(task)
@@ -462,7 +470,7 @@ class SwarmScheduler(Scheduler):
         for service in services:
             mine = by_service.get(service["ID"], [])
             running = [task for task in mine if _task_state(task) == "running"]
-            if any(task.get("NodeID") not in ready for task in running) \
+            if any(task.get("NodeID") in down for task in running) \
                     and not any(task.get("NodeID") in ready for task in running if task is current_task(mine)):
                 lost.append(service["Spec"]["Labels"][NAME_LABEL])
         return sorted(lost)
