@@ -8,7 +8,7 @@ import importlib
 import sys
 
 BENCHMARKS = ("etcd_watch", "controller_api", "router", "logs", "logs_faults", "store", "database_restore", "push",
-              "deploy")
+              "deploy", "cluster")
 
 
 def main(names: list[str]) -> None:

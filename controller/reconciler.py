@@ -66,6 +66,9 @@ log = logging.getLogger("controller.reconciler")  # also when run as __main__
 MAX_BACKOFF = 300.0
 #: Seconds the leader key outlives a reconciler that died without giving it up.
 LEADER_TTL = 10
+#: Seconds before a pass whose fencing of lost nodes failed is made again (etcd electing a
+#: leader after the very partition that lost the node), rather than at the next interval.
+FENCE_RETRY = 1.0
 #: Seconds between passes while ``reconcileInterval`` cannot be read (etcd away, a bad value).
 DEFAULT_INTERVAL = 10.0
 
@@ -151,7 +154,10 @@ class Reconciler:
             for line in self.runtime.deployer.routes.fence(self.runtime.scheduler.unreachable()):
                 log.warning("%s", line)
         except DeisError as exc:
-            log.warning("could not withdraw the routes of lost nodes (%s); the next pass tries again", exc)
+            log.warning("could not withdraw the routes of lost nodes (%s); trying again in %g s", exc, FENCE_RETRY)
+            timer = threading.Timer(FENCE_RETRY, self.wake.set)
+            timer.daemon = True
+            timer.start()
 
     def _repair(self) -> None:
         """Let the backend fix what its engine cannot (on a cluster: spread, restart back-off)."""

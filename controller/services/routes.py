@@ -164,7 +164,11 @@ class EtcdRoutes:
             lease.abandon()  # the marker outlives a leader that dies; it expires instead of hiding a name forever
             for app, name in new:
                 self.etcd.put(keys.draining(app, name), LOST, lease=lease)
-                self.etcd.delete(keys.service(app, name))
+        # Every route of a lost container, not only the newly marked: a pass that failed
+        # between marker and delete (etcd electing a leader) leaves the route to this one.
+        routes, _ = self.etcd.get_prefix(keys.services()) if wanted else ({}, 0)
+        for app, name in sorted(wanted.values()):
+            if keys.service(app, name) in routes and self.etcd.delete(keys.service(app, name)):
                 done.append(f"{name}: its node is down; its route is withdrawn")
         for marker, value in sorted(markers.items()):
             if value == LOST and marker not in wanted:

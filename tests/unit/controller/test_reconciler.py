@@ -93,11 +93,13 @@ def test_every_pass_of_the_leader_fences_what_the_backend_calls_unreachable_befo
 
     run.run_once()
     run.runtime.deployer.routes.error = EtcdUnavailable("etcd did not answer")
+    run.wake.clear()
     run.run_once()
 
     assert run.runtime.deployer.routes.calls == [["app_v1.web.2"]]
     assert restores.calls == ["app"], "a failing fence does not stop the pass"
     assert run.runtime.scheduler.calls == 2
+    assert run.wake.wait(reconciler.FENCE_RETRY + 1), "a failed fence is tried again soon, not at the next interval"
 
 
 def test_every_pass_of_the_leader_runs_the_backends_repair_and_a_failing_one_waits_for_the_next(restores):
