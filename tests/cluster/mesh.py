@@ -27,6 +27,7 @@ with everything else, so a test starts the mesh it needs.
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ ROUTER_HOSTS = ("h2", "h3")
 #: The platform domain the mesh's routers serve apps under (``<app>.<DOMAIN>``).
 DOMAIN = "bed.deis.test"
 LABEL = "deis.bed.component"
+#: The registry's port on h1's address.
+REGISTRY_PORT = 5000
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,9 @@ class RouterOnNode:
         return requests.get(self.url, headers={"Host": hostname}, timeout=timeout)
 
 
-def component_images(report=lambda line: None) -> list[str]:
-    """Build (or find up to date) the publisher and router images on this machine's engine; return the tags."""
-    return [built.tag for built in images.Images(report=report).build(COMPONENTS)[1:]]
+def component_images(components: Iterable[str] = COMPONENTS, report=lambda line: None) -> list[str]:
+    """Build (or find up to date) component images on this machine's engine; return their tags."""
+    return [built.tag for built in images.Images(report=report).build(components)[1:]]
 
 
 def start(bed: Testbed, routers: Iterable[str] = ROUTER_HOSTS, timeout: float = 30) -> list[RouterOnNode]:
@@ -117,3 +120,55 @@ def logs(host: Host, component: str, lines: int = 30) -> str:
     with contextlib.closing(host.docker()) as client, contextlib.suppress(docker.errors.NotFound):
         return client.containers.get(f"deis-{component}").logs(tail=lines).decode(errors="replace")
     return "(no such container)"
+
+
+def start_registry(bed: Testbed, timeout: float = 30) -> str:
+    """Run ``deis-registry`` on h1, reachable cluster-wide; return its address, ``10.213.77.11:5000``.
+
+    The component image on h1's host network (its address, not an overlay's:
+    engines pull from it), with Redis, its blob-descriptor cache, beside it
+    as a process in h1's namespace on h1's own loopback. Blobs stay on h1's
+    disk. Every engine of the bed trusts plain HTTP registries on the bed's
+    network (``--insecure-registry``), so a push from h1 is pulled by h2 and h3.
+    """
+    h1 = bed.hosts[0]
+    tag, = component_images(["registry"])
+    bed.copy_images([tag], hosts=[h1])
+    (h1.state / "redis").mkdir(exist_ok=True)
+    with (h1.state / "redis.log").open("ab") as log:
+        # A second one finds the port taken and exits; down kills every process of the namespace.
+        subprocess.run(["setsid", "--fork", "nsenter", f"--net=/run/netns/{h1.netns}", "redis-server", "--bind",
+                        "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no",
+                        "--dir", str(h1.state / "redis")],
+                       stdin=subprocess.DEVNULL, stdout=log, stderr=log, check=True, timeout=10)
+    address = f"{h1.ip}:{REGISTRY_PORT}"
+    with contextlib.closing(h1.docker()) as client:
+        with contextlib.suppress(docker.errors.NotFound):
+            client.containers.get("deis-registry").remove(force=True)
+        client.containers.run(tag, detach=True, name="deis-registry", network_mode="host",
+                              environment={"DEIS_ETCD": h1.etcd_endpoint, "DEIS_REGISTRY_BIND": h1.ip,
+                                           "DEIS_REGISTRY_HOST": h1.ip, "DEIS_REGISTRY_PORT": str(REGISTRY_PORT)},
+                              labels={LABEL: "registry"}, restart_policy={"Name": "always"})
+    deadline = time.monotonic() + timeout
+    while True:
+        require_bed_route(h1.ip)
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"http://{address}/v2/", timeout=1).status_code == 200:
+                return address
+        if time.monotonic() > deadline:
+            raise BedError(f"the registry on h1 did not answer at http://{address}/v2/ within {timeout} s; its "
+                           f"last lines:\n{logs(h1, 'registry')}")
+        time.sleep(0.2)
+
+
+def push(bed: Testbed, tag: str, registry: str, repository: str) -> str:
+    """Copy ``tag`` from this machine's engine into h1 and push it to ``registry``; return the name nodes pull."""
+    h1 = bed.hosts[0]
+    bed.copy_images([tag], hosts=[h1])
+    name = f"{registry}/{repository}"
+    with contextlib.closing(h1.docker(timeout=120)) as client:
+        client.images.get(tag).tag(name)
+        for line in client.api.push(name, stream=True, decode=True):
+            if "error" in line:
+                raise BedError(f"pushing {name} from h1 failed: {line['error']}")
+    return name

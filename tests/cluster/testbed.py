@@ -350,15 +350,16 @@ class Testbed:
         services.ensure_base_image(clients[0])
         copy_images(clients[0], clients[1:], [IMAGE])
 
-    def copy_images(self, tags: list[str], source: docker.DockerClient | None = None) -> float:
-        """Give every host ``tags`` as ``source`` (default: this machine's own engine) has them.
+    def copy_images(self, tags: list[str], source: docker.DockerClient | None = None,
+                    hosts: list[Host] | None = None) -> float:
+        """Give every host (or ``hosts``) ``tags`` as ``source`` (default: this machine's own engine) has them.
 
         Hosts that already hold an image with the same ID are skipped; return the seconds it took.
         """
         started = time.monotonic()
         owned = source is None
         source = source or docker.from_env(timeout=300)
-        clients = [host.docker(timeout=300) for host in self.hosts]
+        clients = [host.docker(timeout=300) for host in hosts or self.hosts]
         try:
             copy_images(source, clients, tags)
         finally:
