@@ -1,7 +1,8 @@
 """Zero-downtime changes of running containers (DESIGN.md §3), below the data model.
 
-The order of every change is the same: start the new containers and wait
-until each answers; wait for the publisher and routers to route them; then
+The order of every change is the same: start the new containers, held back
+from the routers, and wait until each answers; release them to the publisher
+and wait for it and the routers to route them; then
 withdraw the old ones from the routers, and only then stop them (SIGTERM,
 grace period, SIGKILL) and remove them. If any new container fails to come
 up, every new one is removed and the old ones were never touched: the
@@ -76,15 +77,21 @@ class Deployer:
             raise
 
     def start(self, app: str, specs: list[ContainerSpec]) -> None:
-        """Create and start ``specs`` and wait until each answers and is routed; all or none."""
+        """Create and start ``specs`` and wait until each answers and is routed; all or none.
+
+        The new containers are held back from the publisher until all of them
+        answer, so a container of a set that fails never serves a request.
+        """
+        names = routable(spec.name for spec in specs)
         try:
-            for spec in specs:
-                # A leftover of an interrupted attempt would hold the name.
-                self.scheduler.destroy(spec.name)
-                self.scheduler.create(spec)
-                self.scheduler.start(spec.name)
-            self._wait_healthy(specs)
-            self.routes.announced(app, routable(spec.name for spec in specs))
+            with self.routes.held(app, names):
+                for spec in specs:
+                    # A leftover of an interrupted attempt would hold the name.
+                    self.scheduler.destroy(spec.name)
+                    self.scheduler.create(spec)
+                    self.scheduler.start(spec.name)
+                self._wait_healthy(specs)
+            self.routes.announced(app, names)
         except BaseException:
             self._remove([spec.name for spec in specs])
             raise

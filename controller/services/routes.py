@@ -43,6 +43,9 @@ class Routes(Protocol):
     def withdrawn(self, app: str, names: list[str]) -> contextlib.AbstractContextManager[None]:
         """Withdraw ``names`` for the ``with`` block; routers have applied it when it starts."""
 
+    def held(self, app: str, names: list[str]) -> contextlib.AbstractContextManager[None]:
+        """Keep ``names`` from being announced during the ``with`` block, and after it if it raised."""
+
 
     def fence(self, lost: Iterable[str]) -> list[str]:
         """Keep the routes of ``lost`` containers withdrawn, and stop fencing the others; say what changed."""
@@ -60,6 +63,11 @@ class NoRoutes:
 
     @contextlib.contextmanager
     def withdrawn(self, app: str, names: list[str]) -> Iterator[None]:
+        """Do nothing."""
+        yield
+
+    @contextlib.contextmanager
+    def held(self, app: str, names: list[str]) -> Iterator[None]:
         """Do nothing."""
         yield
 
@@ -140,6 +148,29 @@ class EtcdRoutes:
             if any(deleted):
                 self.wait_for_routers(max(filter(None, deleted)))
             yield
+
+    @contextlib.contextmanager
+    def held(self, app: str, names: list[str]) -> Iterator[None]:
+        """Hold ``names`` back from the publisher until the ``with`` block has passed.
+
+        A deploy judges its new containers together: one that never answers
+        fails the release, and a release that failed must never have served a
+        request. So each new container carries a draining marker from before
+        it is created until every new one has answered; only then does the
+        publisher announce them. If the block raises, the markers stay (leased,
+        ``marker_ttl`` seconds) while the caller removes the containers, so a
+        healthy container of a failed release is never routed.
+        """
+        if not names:
+            yield
+            return
+        lease = self.etcd.lease(self.marker_ttl).__enter__()
+        lease.abandon()  # on failure the markers must outlive this block; they expire instead
+        for name in names:
+            self.etcd.put(keys.draining(app, name), "1", lease=lease)
+        yield
+        for name in names:
+            self.etcd.delete(keys.draining(app, name))
 
     def fence(self, lost: Iterable[str]) -> list[str]:
         """Withdraw the routes of ``lost`` containers (on a node the engine marks down); say what changed.

@@ -21,6 +21,9 @@ as the controller does (:mod:`publisher.routes`).
 
 from __future__ import annotations
 
+import io
+import tarfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,3 +178,49 @@ def test_pull_of_an_image_whose_web_exits_at_boot_fails_naming_the_check_while_t
     outcome = _bad_deploy(alice, router, docker_client, etcd, live_app, pull)
     _check("pull, web exits at boot", outcome, "web.1 exited with code 3 before it answered on port 5000")
     assert outcome.exit_code == 1
+
+
+#: Waits 3 s, then serves, unless the test marked this container to fail: then it never answers.
+WEB_UNLESS_MARKED = f"sleep 3; if [ -e /tmp/fail ]; then exec sleep 600; fi; {WEB_COMMAND}"
+
+
+class FailOne:
+    """Marks one container to fail as soon as the engine creates it (a file put into it, before it runs)."""
+
+    def __init__(self, docker_client, name: str):
+        self.client, self.name, self.marked = docker_client, name, False
+        self._events = docker_client.events(decode=True, filters={"type": "container", "event": "create",
+                                                                   "container": name})
+        threading.Thread(target=self._follow, daemon=True).start()
+
+    def _follow(self) -> None:
+        for _ in self._events:
+            archive = io.BytesIO()
+            with tarfile.open(fileobj=archive, mode="w") as tar:
+                tar.addfile(tarfile.TarInfo("fail"), io.BytesIO(b""))
+            self.marked = self.client.api.put_archive(self.name, "/tmp", archive.getvalue())
+            return
+
+    def close(self) -> None:
+        self._events.close()
+
+
+# deis config:set with web=3, one of the three new containers never answering
+@pytest.mark.parametrize("web_command", [WEB_UNLESS_MARKED])
+def test_a_release_of_which_one_container_fails_never_serves_from_the_others(
+        alice, router, live_app, docker_client, etcd, web_command):
+    """The two healthy containers of a failed release are held back from the routers until the whole
+    set answers, which never happens: not one request is served by the release that never existed."""
+    assert alice("ps:scale", "web=3", "-a", live_app).exit_code == 0
+    failing = FailOne(docker_client, f"{live_app}_v3.web.2")
+    try:
+        def config_set() -> tuple[int, str]:
+            result = alice("config:set", "SOME=change", "-a", live_app)
+            return result.exit_code, result.output
+
+        outcome = _bad_deploy(alice, router, docker_client, etcd, live_app, config_set)
+    finally:
+        failing.close()
+    assert failing.marked, "the test did not get to mark web.2"
+    _check("config:set, web=3, web.2 never answers", outcome,
+           _not_answering("port 5000", "connection failed: Connection refused").replace("web.1", "web.2"))

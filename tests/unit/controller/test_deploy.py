@@ -35,6 +35,12 @@ class RecordedRoutes:
         yield
         self.journal += [("unmarked", name) for name in names]
 
+    @contextlib.contextmanager
+    def held(self, app, names):
+        self.journal += [("held", name) for name in names]
+        yield  # like EtcdRoutes: released only when the block passed
+        self.journal += [("released", name) for name in names]
+
 
 @pytest.fixture
 def scheduler():
@@ -74,6 +80,22 @@ def test_a_crash_at_boot_removes_the_new_set_and_leaves_the_old_running(schedule
     assert scheduler.containers(APP) == [spec(1).name]
     assert scheduler.state(spec(1).name).state is State.up
     assert not any(verb in ("withdrawn", "stop") for verb, _ in scheduler.journal)
+
+
+def test_new_containers_are_held_back_until_all_answer_and_a_failed_set_is_never_released(scheduler):
+    deploy = deployer(scheduler)
+    deploy.start(APP, [spec(1), spec(1, num=2)])
+    verbs = [verb for verb, _ in scheduler.journal]
+    assert verbs.index("held") < verbs.index("create") and verbs.index("start") < verbs.index("released")
+    assert verbs.index("released") < verbs.index("announced")
+
+    scheduler.journal.clear()
+    scheduler.fail_start = {spec(2, num=2).name}
+    with pytest.raises(Unhealthy):
+        deploy.replace(APP, [spec(2), spec(2, num=2)], [spec(1).name, spec(1, num=2).name])
+    verbs = [verb for verb, _ in scheduler.journal]
+    assert "held" in verbs and "released" not in verbs and "announced" not in verbs
+    assert ("destroy", spec(2).name) in scheduler.journal  # removed while still held back
 
 
 def test_a_failed_withdrawal_undoes_the_new_set(scheduler):
