@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import psutil
@@ -103,6 +103,36 @@ def isolated_platform(prefix: str, **environ: str) -> Iterator[Deisctl]:
     finally:
         ctl.tear_down()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def started_platform(prefix: str, docker_client, apps: Iterable[str] = (),
+                     settings: Iterable[tuple[str, str]] = ()) -> Iterator[Platform]:
+    """Yield a :class:`Platform` on :data:`DOMAIN`, installed and started on a fresh data dir.
+
+    ``settings`` are ``(component, "key=value")`` pairs set before the start.
+    Afterwards the platform is torn down, the containers of ``apps`` are
+    removed (apps outlive a platform by design, so they are the test's to
+    remove), and the data dir too unless ``DEIS_E2E_KEEP`` is set (its
+    journals and data are then kept for a post-mortem).
+    """
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)  # the postgres user must reach the database's data
+    ctl = Deisctl(root / "deis")
+    try:
+        ctl("config", "platform", "set", f"domain={DOMAIN}")
+        for component, pair in settings:
+            ctl("config", component, "set", pair)
+        ctl("install", "platform")
+        ctl("start", "platform")
+        yield Platform(ctl)
+    finally:
+        ctl.tear_down()
+        for app in apps:
+            for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={app}"}):
+                container.remove(force=True)
+        if not os.environ.get("DEIS_E2E_KEEP"):
+            shutil.rmtree(root, ignore_errors=True)
 
 
 class Platform:

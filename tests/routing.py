@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import requests
 
 from controller.scheduler import ContainerSpec
 from controller.scheduler.docker import DockerScheduler
 from deis import keys
+from tests import load
 from tests.platform import DOMAIN, Deisctl, isolated_platform
 from tests.services import wait_until
 
@@ -32,50 +32,19 @@ WEB_COMMAND = 'echo "$DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT 
 
 
 @dataclass
-class Load:
-    """Requests through the router, each on a new connection; every outcome recorded.
+class Load(load.Load):
+    """:class:`tests.load.Load` at this harness's pace (2 clients × 25 requests/s, 5,000 at most), with a report."""
 
-    ``threads`` clients each send ``rate`` requests/s (so one slow request
-    does not stall the load), ``max_requests`` at most in all.
-    """
-
-    url: str
-    host: str
     threads: int = 2
     rate: float = 25.0
     max_requests: int = 5_000
-    results: list = field(default_factory=list)  # (start time, status or error)
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def _worker(self) -> None:
-        due = time.monotonic()
-        while not self.done.is_set() and len(self.results) < self.max_requests:
-            due += 1 / self.rate
-            time.sleep(max(0.0, due - time.monotonic()))
-            started = time.monotonic()
-            try:
-                status = requests.get(self.url, headers={"Host": self.host}, timeout=5).status_code
-            except requests.RequestException as exc:
-                status = type(exc).__name__
-            self.results.append((started, status))
-
-    def __enter__(self) -> Load:
-        self._threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(self.threads)]
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.done.set()
-        for thread in self._threads:
-            thread.join(10)
 
     def report(self, what: str) -> list:
-        """Print the counts; return the failures."""
-        failed = [(started, status) for started, status in self.results if status != 200]
+        """Print the counts; return the failures as ``(start time, status or error)``."""
+        failed = [(started, status) for started, status, *_ in self.results if status != 200]
         span = f", failures over {failed[-1][0] - failed[0][0]:.2f} s" if failed else ""
         print(f"\n{what}: {len(self.results)} requests, {len(failed)} failed{span} "
-              f"{sorted({str(status) for _, status in failed})}")
+              f"{sorted({str(status)[:80] for _, status in failed})}")
         return failed
 
 

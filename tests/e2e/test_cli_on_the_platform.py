@@ -18,12 +18,9 @@ router (``<app>.deis.localhost`` on this machine's router port).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -33,7 +30,7 @@ import pytest
 import requests
 
 from tests.person import DEIS, Person, make_repo
-from tests.platform import DOMAIN, Deisctl, Platform
+from tests.platform import DOMAIN, Platform, started_platform
 from tests.services import wait_until
 from tests.tlscerts import EXPIRES, pair
 
@@ -60,20 +57,9 @@ def dockerfile(image: str, greeting: str, health: bool = True) -> str:
 
 @pytest.fixture(scope="module")
 def platform(docker_client):
-    top = Path(tempfile.mkdtemp(prefix="deis-cli-e2e-"))
-    top.chmod(0o755)  # the postgres user must reach the database's data
-    ctl = Deisctl(top / "deis")
-    ctl("config", "platform", "set", f"domain={DOMAIN}")
-    ctl("config", "controller", "set", f"startTimeout={START_TIMEOUT}")
-    ctl("install", "platform")
-    ctl("start", "platform")
-    yield Platform(ctl)
-    ctl.tear_down()
-    for app in APPS:  # apps outlive the platform by design; not a test's
-        for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={app}"}):
-            container.remove(force=True)
-    if not os.environ.get("DEIS_E2E_KEEP"):  # keep journals and data for a post-mortem
-        shutil.rmtree(top, ignore_errors=True)
+    with started_platform("deis-cli-e2e-", docker_client, APPS,
+                          settings=[("controller", f"startTimeout={START_TIMEOUT}")]) as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,7 @@ error.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -26,7 +23,7 @@ from logger.settings import SETTINGS as LOGGER_SETTINGS
 from logger.settings import store_url as logger_store_url
 from store import SegmentLog, open_store
 from tests.person import Person, make_repo
-from tests.platform import DOMAIN, Deisctl, Platform
+from tests.platform import Platform, started_platform
 from tests.services import wait_until
 from tests.tlscerts import pair
 
@@ -51,19 +48,8 @@ MIN_REQUESTS = 100
 
 @pytest.fixture(scope="module")
 def platform(docker_client):
-    top = Path(tempfile.mkdtemp(prefix="deis-e2e-"))
-    top.chmod(0o755)  # the postgres user must reach the database's data
-    ctl = Deisctl(top / "deis")
-    ctl("config", "platform", "set", f"domain={DOMAIN}")
-    ctl("install", "platform")
-    ctl("start", "platform")
-    yield Platform(ctl)
-    ctl("stop", "platform", check=False)
-    for app in APPS:  # apps outlive a platform stop by design; not a test's
-        for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={app}"}):
-            container.remove(force=True)
-    if not os.environ.get("DEIS_E2E_KEEP"):  # keep journals and data for a post-mortem
-        shutil.rmtree(top, ignore_errors=True)
+    with started_platform("deis-e2e-", docker_client, APPS) as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")
