@@ -19,6 +19,7 @@ from controller.errors import BadRequest, NotFound, ServiceUnavailable, required
 from controller.models import App, Build, Config, Container, Release, User
 from controller.scheduler import ContainerSpec, ImageUnavailable, SchedulerError, State, Status
 from controller.services import events, locks, release_records
+from controller.services.health import CannotStart
 from controller.services.runtime import Runtime
 from deis import naming
 from deis.errors import DeisError
@@ -72,8 +73,11 @@ def _grace(session: Session, runtime: Runtime, app: App, release: Release | None
 
 
 def _failed(what: str, exc: Exception, serving: str) -> ServiceUnavailable:
-    return ServiceUnavailable(f"{what} failed and was undone{serving}: {exc}. "
-                              "Check 'deis logs' for the container's output, fix it and try again.")
+    message = f"{what} failed and was undone{serving}: {exc}."
+    # A container that never ran has no output to read: its sentence already says what to change.
+    if not isinstance(exc, CannotStart):
+        message += " Check 'deis logs' for the container's output, fix it and try again."
+    return ServiceUnavailable(message)
 
 
 # -- deploy -------------------------------------------------------------------

@@ -29,6 +29,10 @@ class Unhealthy(PermanentError):
     """A new container did not come up; the message says which and why."""
 
 
+class CannotStart(Unhealthy):
+    """The engine could not run a new container at all (no node may take it): it never wrote a line."""
+
+
 @dataclass(frozen=True)
 class Check:
     """How to probe one container, from its environment."""
@@ -84,7 +88,7 @@ class HealthCheck:
         while not stop.is_set():
             status = self.scheduler.state(spec.name)
             if status.state is State.error and status.detail:
-                raise Unhealthy(f"{short_name(spec)} cannot start: {status.detail}")
+                raise CannotStart(f"{short_name(spec)} cannot start: {status.detail}")
             if status.state in _DEAD:
                 raise Unhealthy(f"{short_name(spec)} exited with code {status.exit_code} before it answered"
                                 f"{self._on(spec, check)}")

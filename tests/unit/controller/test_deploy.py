@@ -4,10 +4,10 @@ import contextlib
 
 import pytest
 
-from controller.scheduler import ContainerSpec, State
+from controller.scheduler import ContainerSpec, State, Status
 from controller.scheduler.fake import FakeScheduler
 from controller.services.deploy import Deployer
-from controller.services.health import Check, HealthCheck, Unhealthy
+from controller.services.health import CannotStart, Check, HealthCheck, Unhealthy
 from deis.errors import EtcdUnavailable
 
 APP = "app"
@@ -80,6 +80,20 @@ def test_a_crash_at_boot_removes_the_new_set_and_leaves_the_old_running(schedule
     assert scheduler.containers(APP) == [spec(1).name]
     assert scheduler.state(spec(1).name).state is State.up
     assert not any(verb in ("withdrawn", "stop") for verb, _ in scheduler.journal)
+
+
+class NoNode(FakeScheduler):
+    """Places nothing: every container is refused by the engine, as Swarm's with no node matching."""
+
+    def state(self, name):
+        return Status(State.error, detail="no node matches the app's tags (environ=nowhere)")
+
+
+def test_a_container_the_engine_cannot_place_fails_at_once_as_cannot_start():
+    deploy = deployer(NoNode())
+
+    with pytest.raises(CannotStart, match=r"web.1 cannot start: no node matches the app's tags \(environ=nowhere\)"):
+        deploy.start(APP, [spec(1)])
 
 
 def test_new_containers_are_held_back_until_all_answer_and_a_failed_set_is_never_released(scheduler):
