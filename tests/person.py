@@ -19,7 +19,7 @@ DEIS = str(Path(sys.executable).with_name("deis"))
 class Person:
     """Someone at their own terminal: a home directory, an SSH key, the deis CLI."""
 
-    def __init__(self, name: str, home: Path, platform: Platform):
+    def __init__(self, name: str, home: Path, platform: Platform | None = None):
         self.name, self.home, self.platform = name, home, platform
         home.mkdir(parents=True)
         self.key = home / "id_ed25519"
