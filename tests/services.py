@@ -368,3 +368,20 @@ class RunningRouter:
             return self.get(host).status_code
         except requests.RequestException:
             return None
+
+
+def remove_app(client: docker.DockerClient, app: str) -> None:
+    """Remove every container labelled ``deis.app=<app>`` and every image tagged ``<app>:`` or ``…/<app>:``.
+
+    Images too: a build of identical content has the same image ID as another
+    app's, so a leftover tag would show up on a later test's image.
+    """
+    for container in client.containers.list(all=True, filters={"label": f"deis.app={app}"}):
+        container.remove(force=True)
+    # The low-level list: images.list() fetches each image again and races the
+    # controller's own image hygiene removing old release images meanwhile.
+    for image in client.api.images():
+        for tag in image.get("RepoTags") or []:
+            if tag.startswith(f"{app}:") or f"/{app}:" in tag:
+                with contextlib.suppress(docker.errors.ImageNotFound):
+                    client.images.remove(tag, force=True)

@@ -7,17 +7,15 @@ imported from here, never from another test module.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import uuid
 from pathlib import Path
 
-import docker
 import pytest
 
 from deis import keys
-from tests.services import SCRIPTS, free_port, wait_until
+from tests.services import SCRIPTS, free_port, remove_app, wait_until
 
 #: A line of a host file that must never reach a tenant.
 CANARY = "CANARY-host-file-5b1e: not for tenants"
@@ -78,15 +76,7 @@ def app_name(docker_client):
     """A unique app id; its containers and images are removed after the test."""
     name = f"bt-{uuid.uuid4().hex[:8]}"
     yield name
-    for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={name}"}):
-        container.remove(force=True)
-    # The low-level list: images.list() fetches each image again and races the
-    # controller's own image hygiene removing old release images meanwhile.
-    for image in docker_client.api.images():
-        for tag in image.get("RepoTags") or []:
-            if tag.startswith(f"{name}:") or f"/{name}:" in tag:
-                with contextlib.suppress(docker.errors.ImageNotFound):
-                    docker_client.images.remove(tag, force=True)
+    remove_app(docker_client, name)
 
 
 def ssh_key(folder: Path, name: str = "id_ed25519") -> Path:

@@ -28,6 +28,7 @@ import pytest
 import requests
 
 from controller.config_rules import STOP_GRACE
+from tests import services
 from tests.load import Load
 from tests.services import wait_until
 from tests.timeline import Timeline
@@ -70,11 +71,10 @@ def web_command() -> str:
 
 @pytest.fixture
 def app_name(docker_client):
-    """A unique app name (the Docker engine is shared); its containers are removed afterwards."""
+    """A unique app name (the Docker engine is shared); its containers and images are removed afterwards."""
     name = f"gs-{uuid.uuid4().hex[:8]}"
     yield name
-    for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={name}"}):
-        container.remove(force=True)
+    services.remove_app(docker_client, name)
 
 
 @dataclass

@@ -18,12 +18,12 @@ security options; they get the build's memory limit (``buildMemory``) only.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 
 import docker
 import pytest
 
+from tests import services
 from tests.integration.builder_conftest import DOCKERFILE, git_push, make_repo, with_key
 from tests.services import wait_until
 
@@ -91,14 +91,7 @@ def audit(docker_client, two_apps):
     watcher = CreatedContainers(docker_client, set(two_apps))
     yield watcher
     watcher.close()
-    second = two_apps[1]
-    for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={second}"}):
-        container.remove(force=True)
-    for image in docker_client.api.images():
-        for tag in image.get("RepoTags") or []:
-            if tag.startswith(f"{second}:") or f"/{second}:" in tag:
-                with contextlib.suppress(docker.errors.ImageNotFound):
-                    docker_client.images.remove(tag, force=True)
+    services.remove_app(docker_client, two_apps[1])
 
 
 def test_t18_dockerfile_buildpack_and_run_containers_pass_the_hardening_audit(

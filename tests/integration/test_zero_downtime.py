@@ -21,6 +21,7 @@ import requests
 
 from controller.scheduler import ContainerSpec
 from controller.scheduler.docker import DockerScheduler
+from tests import services
 from tests.integration.builder_conftest import DOCKERFILE, git_push, make_repo, with_key
 from tests.load import Load
 from tests.services import RunningRouter, wait_until
@@ -34,11 +35,10 @@ WEB_COMMAND = 'echo "$DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT 
 
 @pytest.fixture
 def app_name(docker_client):
-    """A unique app name (the Docker engine is shared); its containers are removed afterwards."""
+    """A unique app name (the Docker engine is shared); its containers and images are removed afterwards."""
     name = f"zd-{uuid.uuid4().hex[:8]}"
     yield name
-    for container in docker_client.containers.list(all=True, filters={"label": f"deis.app={name}"}):
-        container.remove(force=True)
+    services.remove_app(docker_client, name)
 
 
 @dataclass
