@@ -360,7 +360,10 @@ def test_a_burst_of_failed_authentications_does_not_slow_a_push_2x(builder, alic
     started = time.monotonic()
     burst = threading.Thread(target=lambda: refused.update(n=fail_authentications(builder.port, strangers, BURST)))
     burst.start()
-    during = timed_push(repo, key, builder.port, app_name)
+    # Two pushes inside the burst (about 9 s), their median: one push can lose a slice on 2 busy cores.
+    samples = [timed_push(repo, key, builder.port, app_name) for _ in range(2)]
+    assert burst.is_alive(), "the burst ended before the pushes: the figure would not be measured under it"
+    during = statistics.median(samples)
     burst.join(300)
     burst_seconds = time.monotonic() - started
     after = timed_push(repo, key, builder.port, app_name)
