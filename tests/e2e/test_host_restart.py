@@ -12,6 +12,11 @@ through the router (25 to each app, a new connection each, loopback only):
   meanwhile; the new router adopts it, and must not load it with an empty
   configuration while etcd and the publisher come back.
 
+Meanwhile each app container is also asked at its own address (never through the
+router): app containers outlive the platform, as in Deis v1, so not one of those
+requests may fail, and each container is the same one afterwards (same id, same
+``StartedAt``, same PID 1).
+
 After each, every app is routed again (answers 200) within 60 s of the start;
 ``deis apps``, ``releases`` and ``config`` read what they read before; and at
 no moment did the router answer for a known app what it answers for an unknown
@@ -31,6 +36,7 @@ import psutil
 import pytest
 import requests
 
+from deis import isolation
 from deisctl import infrastructure as infra
 from tests import services
 from tests.load import Load
@@ -80,6 +86,20 @@ def person(platform, tmp_path_factory):
             for leftover in client.containers.list(all=True, filters={"label": f"deis.app={app}"}):
                 leftover.remove(force=True)
         client.close()
+
+
+def _containers(platform: Platform) -> dict[str, tuple[str, str, int, str]]:
+    """Each app container: ``(id, StartedAt, pid, its own http://ip:port/)``."""
+    client = docker.DockerClient(base_url=infra.docker_host(platform.ctl.environ), timeout=60)
+    found = {}
+    for app in APPS:
+        for container in client.containers.list(filters={"label": f"deis.app={app}"}):
+            state, config = container.attrs["State"], container.attrs["Config"]
+            port = next(v.split("=", 1)[1] for v in config["Env"] if v.startswith("PORT="))
+            found[container.name] = (container.id, state["StartedAt"], state["Pid"],
+                                     f"http://{isolation.container_ip(container.attrs)}:{port}/")
+    client.close()
+    return found
 
 
 def _status(platform: Platform, app: str) -> int | None:
@@ -163,8 +183,10 @@ def test_apps_are_routed_again_within_60s_of_start_with_nothing_lost(platform, p
     before = _records(person)
     url = f"http://127.0.0.1:{platform.http}/"
     loads = {app: Load(url, f"{app}.{DOMAIN}", threads=1, rate=25) for app in APPS}
+    containers = _containers(platform)
+    direct = {name: Load(address, "direct", threads=1, rate=10) for name, (*_, address) in containers.items()}
     with contextlib.ExitStack() as stack:
-        for load in loads.values():
+        for load in [*loads.values(), *direct.values()]:
             stack.enter_context(load)
         time.sleep(1)
         began = time.monotonic()
@@ -196,5 +218,9 @@ def test_apps_are_routed_again_within_60s_of_start_with_nothing_lost(platform, p
         assert statuses.count("200") > 50, f"{app}: too few answers to judge"
         assert late == [], late[:5]
     assert empty == [], f"the router served an empty configuration: {empty[:3]}"
+    for name, load in direct.items():
+        print(f"T20   {name} at its own address: {len(load.results)} requests, {len(load.failures())} failed")
+        assert len(load.results) > 100 and load.failures() == [], load.failures()[:3]
+    assert _containers(platform) == containers, "an app container was restarted or replaced"
     assert slowest <= ROUTED_WITHIN
     assert after == before, {key: (before[key], after[key]) for key in before if before[key] != after[key]}
