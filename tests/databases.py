@@ -27,17 +27,28 @@ from database import backup as backups
 from database import walstore
 from database.postgres import Cluster, PostgresError
 from deis import keys
+from deis.errors import EtcdUnavailable
 from store import open_store
 from tests.services import SCRIPTS, free_port, wait_until
 
 
 def connect(ctl):
     """Return an autocommit connection to the controller's database of the platform ``ctl`` runs."""
-    password = ctl.etcd.get(keys.component("database", "password"))
+    # The password does not change; etcd under a heavy fsync load may miss one 5 s read, so retry.
+    password = wait_until(lambda: _read_quietly(ctl.etcd, keys.component("database", "password")), 30,
+                          what="the database password from etcd")
     conn = psycopg2.connect(host="127.0.0.1", port=ctl.environ["DEIS_DATABASE_PORT"], user="deis",
                             password=password, dbname="deis", connect_timeout=5)
     conn.autocommit = True
     return conn
+
+
+def _read_quietly(etcd, key: str) -> str | None:
+    """``etcd.get(key)``, or None when etcd did not answer in time."""
+    try:
+        return etcd.get(key)
+    except EtcdUnavailable:
+        return None
 
 
 def insert(ctl, first: int, last: int) -> None:

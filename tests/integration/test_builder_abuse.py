@@ -236,7 +236,11 @@ def test_ssh_local_port_forwarding_never_reaches_a_listener_on_loopback(builder,
             wait_until(lambda: "open failed" in stderr.read_text(), 10, what="ssh reporting the refused channel")
         finally:
             client.terminate()
-            client.wait(10)
+            try:
+                client.wait(10)
+            except subprocess.TimeoutExpired:  # seen once on 2 oversubscribed cores
+                client.kill()
+                client.wait(10)
         with pytest.raises(BlockingIOError):
             target.accept()
     assert "administratively prohibited" in stderr.read_text()

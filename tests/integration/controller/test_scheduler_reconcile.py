@@ -145,8 +145,9 @@ def scaled_app(user: User, base_image: str) -> str:
 
 def running(docker_client, name: str) -> bool:
     """True when the engine has ``name`` and it runs."""
-    found = docker_client.containers.list(all=True, filters={"name": f"^/{re.escape(name)}$"})
-    return bool(found) and found[0].status == "running"
+    # sparse: the list's own data, no second inspect that races the loop replacing the container.
+    found = docker_client.containers.list(all=True, sparse=True, filters={"name": f"^/{re.escape(name)}$"})
+    return bool(found) and found[0].attrs["State"] == "running"
 
 
 def absent(docker_client, name: str) -> bool:

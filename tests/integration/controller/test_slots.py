@@ -20,6 +20,7 @@ from controller.services.routes import NoRoutes
 from controller.services.runtime import Runtime
 from controller.services.slots import Slots
 from tests.integration.controller.conftest import _empty_tables, make_app, register
+from tests.services import wait_until
 
 
 @pytest.fixture
@@ -49,6 +50,10 @@ def test_a_slot_of_a_process_that_died_is_free_again(slots, database_url):
     engine = create_engine(engine_url(database_url))
     with engine.connect() as connection:  # what PostgreSQL does when a worker is killed: the session ends
         connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # pg_terminate_backend only signals: the session (and its advisory lock) ends a moment later.
+        gone = "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"
+        wait_until(lambda: connection.execute(text(gone), {"pid": pid}).scalar() == 0, 10,
+                   what="the killed session gone")
     engine.dispose()
     two.take("run", 7, 1).release()
 
