@@ -165,9 +165,15 @@ class Etcd:
         }
         return items, int(result["header"]["revision"])
 
-    def leases(self, prefix: str) -> dict[str, int]:
-        """Return ``{key: id of the lease it is attached to}`` for every leased key under ``prefix``."""
+    def leases(self, prefix: str, revision: int | None = None) -> dict[str, int]:
+        """Return ``{key: id of the lease it is attached to}`` for every leased key under ``prefix``.
+
+        With ``revision``, as the keys were at that revision (the one a
+        :meth:`get_prefix` returned), so both reads describe the same moment.
+        """
         payload = {"key": _b64(prefix), "range_end": _b64(_prefix_end(prefix)), "keys_only": True}
+        if revision is not None:
+            payload["revision"] = revision
         result = self._post("kv/range", payload, f"listing {prefix}")
         return {_unb64(kv["key"]): int(kv["lease"]) for kv in result.get("kvs", []) if int(kv.get("lease", 0))}
 
