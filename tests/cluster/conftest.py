@@ -39,8 +39,12 @@ def _require_namespaces() -> None:
 
 
 @pytest.fixture(scope="session")
-def testbed():
-    """Three hosts (one Swarm manager), from nothing; removed, and checked, at the end."""
+def testbed(docker_client):
+    """Three hosts (one Swarm manager), from nothing; removed, and checked, at the end.
+
+    The root host's engine (``docker_client``, started when none answers, as in
+    CI's separate run of this folder) builds the images the bed's hosts load.
+    """
     _require_namespaces()
     bed = Testbed(hosts=3)
     with bed.lock.held(timeout=600):
