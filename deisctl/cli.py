@@ -1,4 +1,4 @@
-"""The ``deisctl`` command line (Deis v1 vocabulary, local mode).
+"""The ``deisctl`` command line (Deis v1 vocabulary), in single-host or cluster mode.
 
 Typical first run on one host::
 
@@ -6,11 +6,19 @@ Typical first run on one host::
     deisctl install platform
     deisctl start platform
     deisctl status
+
+On a cluster (a data dir holding ``cluster.json``, written by the bootstrap)::
+
+    deisctl cluster bootstrap tcp://10.0.0.1:2375 tcp://10.0.0.2:2375 tcp://10.0.0.3:2375
+    deisctl start platform
+    deisctl machines
+    deisctl status
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import sys
 import time
@@ -24,6 +32,9 @@ from deis.paths import DEFAULT_DATA_DIR
 from deisctl import boot
 from deisctl import components as catalogue
 from deisctl.platform import Platform, Status
+from deisctl.swarm import cluster as swarm_cluster
+from deisctl.swarm import rows as swarm_rows
+from deisctl.swarm import state as swarm_state
 
 #: Settings whose value is a file path; the file's content is stored (v1).
 FILE_SETTINGS = {
@@ -58,15 +69,71 @@ def _components(targets: tuple[str, ...]):
     return _run(catalogue.resolve, targets)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# -- the mode: one host, or a cluster (<data dir>/cluster.json) --------------------------
+
+
+def mode_text() -> str:
+    """Say which mode this data dir is in and what the commands act on (for every --help)."""
+    try:
+        recorded = swarm_state.load()
+    except DeisError as exc:
+        return f"Mode: unknown ({exc})"
+    if recorded is None:
+        return ("Mode: single host: components run as processes on this machine. "
+                "'deisctl cluster bootstrap ENGINE...' puts this data dir in cluster mode.")
+    return (f"Mode: cluster ({swarm_state.path()}; managers {', '.join(recorded.managers)}): "
+            "start, stop, status, journal, list, scale and machines act on the Swarm's services.")
+
+
+class _ModeHelp:
+    """Ends a command's help with the mode line."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        formatter.write_text(mode_text())
+
+
+class ModeCommand(_ModeHelp, click.Command):
+    """A command whose help says the mode."""
+
+
+class ModeGroup(_ModeHelp, click.Group):
+    """A group whose help, and whose commands' help, say the mode."""
+
+    command_class = ModeCommand
+    group_class = type
+
+
+def _set_data_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # Eager, so that 'deisctl --data-dir X --help' reads X's mode.
+    os.environ["DEIS_DATA_DIR"] = str(Path(value).absolute())
+    return value
+
+
+def _cluster() -> swarm_cluster.Cluster | None:
+    """The cluster this data dir records, connected; None in single-host mode."""
+    recorded = _run(swarm_state.load)
+    return None if recorded is None else _run(swarm_cluster.Cluster, recorded)
+
+
+def _require_cluster(command: str) -> swarm_cluster.Cluster:
+    found = _cluster()
+    if found is None:
+        raise DeisctlError(f"'deisctl {command}' works on a cluster; this data dir is in single-host mode "
+                           "(no cluster.json): run 'deisctl cluster bootstrap ENGINE...' first")
+    return found
+
+
+@click.group(cls=ModeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(PLATFORM_VERSION, prog_name="deisctl")
 @click.option(
-    "--data-dir", envvar="DEIS_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True,
-    help="Where platform state lives (env DEIS_DATA_DIR).",
+    "--data-dir", envvar="DEIS_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True, is_eager=True,
+    callback=_set_data_dir, help="Where platform state lives (env DEIS_DATA_DIR).",
 )
 @click.pass_context
 def main(ctx: click.Context, data_dir: str) -> None:
-    """Install, start, stop and inspect the Deis platform on this host.
+    """Install, start, stop and inspect the Deis platform on this host or a cluster.
 
     Components run as supervised host processes, started in order
     (infrastructure, store, logging, control plane, data plane, router) and
@@ -75,10 +142,17 @@ def main(ctx: click.Context, data_dir: str) -> None:
     DOCKER_HOST (unix:///var/run/docker.sock).
 
     \b
-    First run:
+    First run on one host:
       deisctl config platform set domain=deis.localhost
       deisctl install platform
       deisctl start platform
+
+    \b
+    On a cluster of hosts running Docker (from one that reaches their APIs):
+      deisctl cluster bootstrap tcp://10.0.0.1:2375 tcp://10.0.0.2:2375 tcp://10.0.0.3:2375
+      deisctl start platform      # publisher, logspout, router as Swarm services
+      deisctl machines            # the hosts, their roles and health
+      deisctl status              # each service's tasks and nodes
     """
     filemodes.private_umask()
     os.environ["DEIS_DATA_DIR"] = str(Path(data_dir).absolute())
@@ -192,7 +266,18 @@ def start(platform: Platform, targets: tuple[str, ...]) -> None:
     """Start components in order, waiting until each serves.
 
     If one fails, the ones this command started are stopped again.
+
+    In cluster mode: create the missing Swarm services of publisher, logspout
+    and router, update changed ones, leave equal ones (and their tasks)
+    alone, and wait until every task runs. Run it again at any time.
     """
+    found = _cluster()
+    if found is not None:
+        chosen = _run(swarm_cluster.check_components, targets)
+        started = time.monotonic()
+        _run(found.start, chosen, click.echo)
+        click.echo(f"The platform's services run ({time.monotonic() - started:.1f} s). See 'deisctl status'.")
+        return
     _run(platform.start, _components(targets))
     if not targets or "platform" in targets:
         click.echo("The platform is up. Please set up an administrative account. See 'deis help register'")
@@ -211,7 +296,16 @@ def stop(platform: Platform, targets: tuple[str, ...]) -> None:
     running (dockerd runs with --live-restore) and are adopted when it starts,
     but an app blocks once 64 KiB of its output waits for the engine.
     Stopping the router stops its nginx too ('restart router' does not).
+
+    In cluster mode: remove the platform's Swarm services; apps' services
+    keep running (unrouted until 'deisctl start platform').
     """
+    found = _cluster()
+    if found is not None:
+        removed = _run(found.stop, _run(swarm_cluster.check_components, targets), click.echo)
+        click.echo(f"{len(removed)} service(s) removed; apps' services keep running" if removed
+                   else "no platform service was running")
+        return
     _stop(platform, targets)
 
 
@@ -246,7 +340,17 @@ def _stop(platform: Platform, targets: tuple[str, ...], halt: bool = True) -> No
 @click.argument("targets", nargs=-1)
 @pass_platform
 def status(platform: Platform, targets: tuple[str, ...]) -> None:
-    """Show each component's state, pid, uptime and automatic restarts."""
+    """Show each component's state, pid, uptime and automatic restarts.
+
+    In cluster mode: each platform service's mode, running/desired tasks and nodes.
+    """
+    found = _cluster()
+    if found is not None:
+        chosen = _run(swarm_cluster.check_components, targets)
+        service_rows = [row for row in _run(found.status) if row.component in chosen]
+        click.echo(swarm_rows.format_services(service_rows) if service_rows
+                   else "No platform service runs on the cluster; 'deisctl start platform' starts them.")
+        return
     if targets and "platform" not in targets:
         chosen = [_run(catalogue.get, name) for name in targets]
     else:
@@ -287,7 +391,19 @@ def _duration(seconds: float) -> str:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until interrupted.")
 @pass_platform
 def journal(platform: Platform, component: str, lines: int, follow: bool) -> None:
-    """Print a component's log (its standard output and error)."""
+    """Print a component's log (its standard output and error).
+
+    In cluster mode: the service's logs, from every node's task.
+    """
+    found = _cluster()
+    if found is not None:
+        with contextlib.suppress(KeyboardInterrupt):
+            try:
+                for line in found.journal(component, lines, follow):
+                    click.echo(line)
+            except DeisError as exc:
+                raise DeisctlError(str(exc)) from exc
+        return
     name = component if component == "supervisord" else _run(catalogue.get, component).name
     path = platform.paths.logs / f"{name}.log"
     if not path.exists():
@@ -295,6 +411,87 @@ def journal(platform: Platform, component: str, lines: int, follow: bool) -> Non
     argv = ["tail", "-n", str(lines)] + (["-F"] if follow else []) + [str(path)]
     sys.stdout.flush()
     os.execvp("tail", argv)
+
+
+@main.command("list")
+@click.pass_context
+def list_(ctx: click.Context) -> None:
+    """List the platform's components and their state (on one host: as 'deisctl status')."""
+    ctx.invoke(status, targets=())
+
+
+@main.command()
+def machines() -> None:
+    """List the cluster's hosts: address, manager or worker (and reachability), state, role labels.
+
+    Cluster mode only. A healthy 3-host cluster shows 3 managers, one the leader.
+    """
+    found = _require_cluster("machines")
+    click.echo(swarm_rows.format_machines(_run(found.machines)))
+
+
+@main.command()
+@click.argument("pairs", nargs=-1, required=True, metavar="COMPONENT=N...")
+def scale(pairs: tuple[str, ...]) -> None:
+    """Set the number of tasks of replicated components (cluster mode).
+
+    The publisher and logspout run on every node, the router on every node
+    labelled routerMesh: they are not scaled but placed, by node labels
+    ('deisctl cluster bootstrap ... --roles HOST=ROLE,...').
+    """
+    found = _require_cluster("scale")
+    for pair in pairs:
+        component, separator, count = pair.partition("=")
+        if not separator or not count.isdigit():
+            raise click.UsageError(f"{pair!r} is not COMPONENT=N; e.g. 'deisctl scale controller=2'")
+        _run(found.scale, component, int(count))
+        click.echo(f"{component}: scaled to {count}")
+
+
+@main.group()
+def cluster() -> None:
+    """Form a cluster of Docker hosts and put this data dir in cluster mode.
+
+    \b
+    Flow:
+      deisctl cluster bootstrap ENGINE=ADDRESS ...   # Swarm, 3 managers from 3 hosts, role labels
+      deisctl start platform                         # publisher, logspout, router as services
+      deisctl machines / status / journal router / stop platform
+    """
+
+
+@cluster.command("bootstrap")
+@click.argument("engines", nargs=-1, required=True, metavar="ENGINE[=ADDRESS]...")
+@click.option("--roles", "roles", multiple=True, metavar="HOST=ROLE[,ROLE...]",
+              help="The roles of one host (hostname or address): controlPlane, dataPlane, routerMesh. "
+                   "Default: every role on every host. Repeat per host.")
+@click.option("--docker-socket", metavar="PATH",
+              help="The Docker socket path on every node, mounted into publisher and logspout "
+                   "(default: the engines' unix socket path, else /var/run/docker.sock).")
+def cluster_bootstrap(engines: tuple[str, ...], roles: tuple[str, ...], docker_socket: str | None) -> None:
+    """Form a Swarm of the hosts whose Docker APIs are ENGINEs, label them, and record it here.
+
+    ENGINE is unix:///path/docker.sock or tcp://host:port; ADDRESS is the
+    address the host advertises to the others (needed when it has several).
+    The first host initialises the Swarm (unless one of them already manages
+    one); the others join, as managers when there are 3 or more hosts (3
+    managers survive the loss of one). Running it again on a formed cluster
+    changes nothing. The managers' URLs go to <data dir>/cluster.json, which
+    puts every later deisctl command in cluster mode.
+
+    \b
+    Example:
+      deisctl cluster bootstrap tcp://10.0.0.1:2375 tcp://10.0.0.2:2375 tcp://10.0.0.3:2375 \\
+          --roles 10.0.0.3=dataPlane,routerMesh
+    """
+    from deisctl.swarm import bootstrap as swarm_bootstrap
+
+    parsed = [_run(swarm_bootstrap.parse_engine, engine) for engine in engines]
+    by_host = _run(swarm_bootstrap.parse_roles, roles)
+    started = time.monotonic()
+    recorded = _run(swarm_bootstrap.bootstrap, parsed, by_host, docker_socket, click.echo)
+    click.echo(f"Cluster mode: {len(recorded.managers)} manager(s) in {time.monotonic() - started:.1f} s. "
+               "Next: 'deisctl start platform', then 'deisctl machines'.")
 
 
 # -- database backups ------------------------------------------------------------------

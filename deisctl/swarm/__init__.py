@@ -1,0 +1,16 @@
+"""deisctl in cluster mode: the platform as Docker Swarm services over several hosts (issue 18).
+
+* :mod:`~deisctl.swarm.bootstrap` forms the Swarm and labels its nodes;
+* :mod:`~deisctl.swarm.state` is ``<data dir>/cluster.json``, whose presence means cluster mode;
+* :mod:`~deisctl.swarm.specs` turns settings into service specs and decides what to change (pure);
+* :mod:`~deisctl.swarm.rows` shapes what ``status`` and ``machines`` print (pure);
+* :mod:`~deisctl.swarm.cluster` applies, reports, scales and removes the services through a manager.
+
+This step runs the data plane (publisher, logspout, router); the control plane
+follows in a later step of issue 18.
+"""
+
+from deisctl.swarm.bootstrap import Engine as Engine
+from deisctl.swarm.cluster import Cluster as Cluster
+from deisctl.swarm.specs import Settings as Settings
+from deisctl.swarm.specs import service_specs as service_specs

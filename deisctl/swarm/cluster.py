@@ -1,0 +1,196 @@
+"""The platform's services on a Swarm, driven through any manager's Docker API.
+
+:class:`Cluster` is what ``deisctl start|stop|status|journal|list|scale|machines``
+call in cluster mode. ``start`` is level-triggered: it builds the desired specs
+(:func:`deisctl.swarm.specs.service_specs`) and creates the missing services,
+updates the changed ones and leaves equal ones — and their tasks — alone.
+``stop`` removes the platform's services (those labelled
+:data:`~deisctl.swarm.specs.COMPONENT_LABEL`); apps' services are not touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+import docker
+import requests
+
+from controller.scheduler.swarm import SwarmScheduler
+from deis.errors import ConfigurationError, DeisError, TemporaryError, ValidationError
+from deisctl.swarm import rows, specs
+from deisctl.swarm.state import ClusterState
+
+Report = Callable[[str], None]
+#: The components of Deis that are not Swarm services yet, and where they run meanwhile.
+LATER = ("the control plane (controller, builder, registry, logger, database, store, etcd) joins the cluster "
+         "in a later step of issue 18 and runs on one host meanwhile: start it there with a data dir "
+         "that holds no cluster.json")
+
+
+def check_components(names: Iterable[str]) -> list[str]:
+    """Turn targets into cluster components (``platform`` or none: all of them); refuse the others."""
+    chosen: list[str] = []
+    for name in names or ["platform"]:
+        if name == "platform":
+            chosen += [c for c in specs.CLUSTER_COMPONENTS if c not in chosen]
+        elif name in specs.CLUSTER_COMPONENTS:
+            chosen += [name] if name not in chosen else []
+        else:
+            raise ValidationError(f"{name!r} is not a Swarm service of this cluster: only "
+                                  f"{', '.join(specs.CLUSTER_COMPONENTS)} are yet; {LATER}")
+    return chosen
+
+
+class Cluster:
+    """The Swarm ``deisctl cluster bootstrap`` recorded, and the platform's services on it."""
+
+    def __init__(self, recorded: ClusterState, timeout: float = 30):
+        self.recorded = recorded
+        self.settings = recorded.settings
+        self.url, self.client = self._connect(recorded.managers, timeout)
+
+    @staticmethod
+    def _connect(managers: Iterable[str], timeout: float) -> tuple[str, docker.DockerClient]:
+        tried = []
+        for url in managers:
+            with contextlib.suppress(docker.errors.DockerException, requests.RequestException):
+                client = docker.DockerClient(base_url=url, timeout=timeout)
+                if client.info()["Swarm"].get("ControlAvailable"):
+                    return url, client
+                client.close()
+            tried.append(url)
+        raise TemporaryError(f"no Swarm manager answers at {', '.join(tried)}; is a manager host up? "
+                             "('deisctl cluster bootstrap' records them)")
+
+    def close(self) -> None:
+        """Close the connection to the manager."""
+        self.client.close()
+
+    # -- desired state -----------------------------------------------------
+
+    def nodes(self) -> list[dict]:
+        """The Swarm's nodes as the Engine API describes them."""
+        return self.client.api.nodes()
+
+    def desired(self, components: Iterable[str]) -> dict[str, dict]:
+        """The desired specs of ``components``."""
+        found = [specs.Node(node["ID"], node["Status"]["Addr"]) for node in self.nodes()]
+        wanted = specs.service_specs(self.settings, found)
+        return {component: wanted[component] for component in components}
+
+    def services(self) -> dict[str, dict]:
+        """The platform's services, by component name."""
+        found = self.client.api.services(filters={"label": specs.COMPONENT_LABEL})
+        return {service["Spec"]["Labels"][specs.COMPONENT_LABEL]: service for service in found}
+
+    # -- start and stop ------------------------------------------------------
+
+    def start(self, components: Iterable[str], report: Report = print, timeout: float = 120) -> specs.Plan:
+        """Create missing and update changed services of ``components``, then wait until their tasks run."""
+        components = list(components)
+        with _translated("starting the platform's services"):
+            SwarmScheduler(manager=self.url, network=self.settings.network).ensure_network()
+            desired, found = self.desired(components), self.services()
+            plan = specs.plan(desired, {name: service["Spec"].get("Labels") for name, service in found.items()})
+            for component in plan.create:
+                self.client.api.create_service(**_arguments(desired[component]))
+                report(f"{component}: service created")
+            for component in plan.update:
+                service = found[component]
+                self.client.api.update_service(service["ID"], service["Version"]["Index"],
+                                               **_arguments(desired[component]))
+                report(f"{component}: service updated (its tasks are replaced one node at a time)")
+            for component in plan.keep:
+                report(f"{component}: unchanged")
+        self.wait_until_running(components, report, timeout)
+        return plan
+
+    def wait_until_running(self, components: Iterable[str], report: Report = print, timeout: float = 120) -> None:
+        """Wait until every wanted task of ``components`` runs; say which still do not after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = {row.component: row for row in self.status() if row.component in components}
+            waiting = [row for row in status.values() if row.running < row.desired or row.desired == 0]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise TemporaryError("not running after {:.0f} s: {}; see 'deisctl journal <component>'".format(
+                    timeout, ", ".join(f"{row.component} {row.running}/{row.desired}" for row in waiting)))
+            if all(row.desired == 0 for row in waiting) and time.monotonic() > deadline - timeout + 5:
+                names = ", ".join(row.component for row in waiting)
+                report(f"{names}: no node may run it (router needs a node labelled routerMesh=true)")
+                return
+            time.sleep(0.5)
+
+    def stop(self, components: Iterable[str], report: Report = print) -> list[str]:
+        """Remove the services of ``components``; return the ones removed. Apps' services stay."""
+        removed = []
+        with _translated("removing the platform's services"):
+            for component, service in self.services().items():
+                if component in components:
+                    self.client.api.remove_service(service["ID"])
+                    removed.append(component)
+                    report(f"{component}: service removed")
+        return removed
+
+    # -- looking ----------------------------------------------------------
+
+    def status(self) -> list[rows.ServiceRow]:
+        """One row per platform service, in the catalogue's order."""
+        with _translated("reading the platform's services"):
+            hostnames = {node["ID"]: node["Description"]["Hostname"] for node in self.nodes()}
+            found = self.services()
+            return [rows.service_row(found[c], self.client.api.tasks(filters={"service": found[c]["ID"]}), hostnames)
+                    for c in specs.CLUSTER_COMPONENTS if c in found]
+
+    def machines(self) -> list[rows.MachineRow]:
+        """One row per Swarm node, by hostname."""
+        with _translated("reading the Swarm's nodes"):
+            return sorted((rows.machine_row(node) for node in self.nodes()), key=lambda row: row.hostname)
+
+    def scale(self, component: str, replicas: int) -> None:
+        """Set the number of tasks of a replicated component; global ones refuse with what to do instead."""
+        check_components([component])
+        service = self.services().get(component)
+        if component == "router":
+            raise ValidationError("router runs on every routerMesh node; label a node to add one "
+                                  "('deisctl cluster bootstrap … --roles HOST=…,routerMesh')")
+        if service is None or "Global" in service["Spec"]["Mode"]:
+            raise ValidationError(f"{component} runs one task on every node; it cannot be scaled")
+        spec = service["Spec"]
+        with _translated(f"scaling {component}"):
+            self.client.api.update_service(service["ID"], service["Version"]["Index"],
+                                           **_arguments({**spec, "Mode": {"Replicated": {"Replicas": replicas}}}))
+
+    def journal(self, component: str, lines: int, follow: bool) -> Iterator[str]:
+        """Yield the last ``lines`` lines of a component's tasks (and new ones with ``follow``)."""
+        check_components([component])
+        service = self.services().get(component)
+        if service is None:
+            raise ConfigurationError(f"{component} has no service on the cluster; 'deisctl start {component}'")
+        with _translated(f"reading {component}'s journal"):
+            for chunk in self.client.api.service_logs(service["ID"], stdout=True, stderr=True, follow=follow,
+                                                      tail=lines, timestamps=True, details=False):
+                yield chunk.decode(errors="replace").rstrip("\n")
+
+
+def _arguments(spec: dict) -> dict:
+    """The keyword arguments of the SDK's create/update_service for an Engine API service spec."""
+    return {"name": spec["Name"], "labels": spec.get("Labels"), "task_template": spec["TaskTemplate"],
+            "mode": spec.get("Mode"), "endpoint_spec": spec.get("EndpointSpec"),
+            "update_config": spec.get("UpdateConfig")}
+
+
+@contextlib.contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Turn the Docker SDK's errors into ours, saying what was being done."""
+    try:
+        yield
+    except DeisError:
+        raise
+    except docker.errors.APIError as exc:
+        raise TemporaryError(f"{action}: the Swarm manager said {exc.explanation or exc}") from exc
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise TemporaryError(f"{action}: the Swarm manager did not answer ({exc})") from exc
