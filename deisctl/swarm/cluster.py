@@ -76,7 +76,7 @@ class Cluster:
 
     def desired(self, components: Iterable[str]) -> dict[str, dict]:
         """The desired specs of ``components``."""
-        found = [specs.Node(node["ID"], node["Status"]["Addr"]) for node in self.nodes()]
+        found = [specs.Node(node["ID"], rows.node_address(node)) for node in self.nodes()]
         wanted = specs.service_specs(self.settings, found)
         return {component: wanted[component] for component in components}
 

@@ -46,6 +46,14 @@ def service_row(service: Mapping, tasks: Iterable[Mapping], hostnames: Mapping[s
     return ServiceRow(component, mode, desired, len(running), tuple(nodes))
 
 
+def node_address(node: Mapping) -> str:
+    """The address a node advertises; a manager listening on 0.0.0.0 reports it only in its ManagerStatus."""
+    address = (node.get("Status") or {}).get("Addr", "")
+    if address in ("", "0.0.0.0") and node.get("ManagerStatus"):
+        address = node["ManagerStatus"].get("Addr", "").rpartition(":")[0]
+    return address or "?"
+
+
 def machine_row(node: Mapping) -> MachineRow:
     """Summarise a node: a manager's reachability (and leadership) is part of its role."""
     spec, status = node["Spec"], node.get("Status", {})
@@ -55,7 +63,7 @@ def machine_row(node: Mapping) -> MachineRow:
     else:
         role = "worker"
     labels = tuple(f"{key}={value}" for key, value in sorted((spec.get("Labels") or {}).items()))
-    return MachineRow(node["Description"]["Hostname"], status.get("Addr", "?"), role,
+    return MachineRow(node["Description"]["Hostname"], node_address(node), role,
                       spec.get("Availability", "?"), status.get("State", "?"), labels)
 
 

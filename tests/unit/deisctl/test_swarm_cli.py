@@ -99,6 +99,11 @@ def test_machine_rows_say_manager_reachability_and_labels():
     assert rows.machine_row({**node, "ManagerStatus": None}).role == "worker"
 
 
+def test_a_manager_listening_everywhere_gives_its_address_in_its_manager_status():
+    node = {"Status": {"Addr": "0.0.0.0"}, "ManagerStatus": {"Addr": "10.0.0.11:2377"}}
+    assert rows.node_address(node) == "10.0.0.11"
+
+
 def test_tables_align_columns():
     text = rows.format_services([rows.ServiceRow("publisher", "global", 3, 3, ("h1", "h2", "h3")),
                                  rows.ServiceRow("router", "global", 2, 0, ())])
