@@ -30,6 +30,10 @@ BOOTSTRAP = Path(__file__).parent / "templates" / "bootstrap.sql"
 CLOSE = Path(__file__).parent / "templates" / "close.sql"
 #: Seconds PostgreSQL may take to accept connections after it starts.
 START_TIMEOUT = 60.0
+#: Addresses that mean "this machine only": listening there needs no pg_hba line of ours.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The pg_hba line that lets the controller in from another container (a cluster's overlay).
+NETWORK_HBA = "host all all all scram-sha-256  # deis-database: listening beyond loopback\n"
 #: Seconds a fast shutdown may take before an immediate one.
 STOP_TIMEOUT = 20.0
 
@@ -152,6 +156,7 @@ class Cluster:
         ``environ`` reaches the server's children (the WAL archiver's store URL
         and credentials) without appearing on any command line.
         """
+        self.open_to_network()
         process = subprocess.Popen(self.postgres_argv(), cwd=self.data, env=self._environment(environ),
                                    **self._as_owner())
         deadline = time.monotonic() + timeout
@@ -164,6 +169,19 @@ class Cluster:
                 raise PostgresError(f"postgres did not accept connections within {timeout:.0f} s")
             time.sleep(0.2)
         return process
+
+    def open_to_network(self) -> None:
+        """Let password logins in from any address when listening beyond loopback (a cluster).
+
+        initdb's pg_hba.conf admits loopback only; on a cluster the controller
+        connects from another container. Checked on every start, as a restore
+        brings back the pg_hba.conf of the backup.
+        """
+        hba = self.data / "pg_hba.conf"
+        if self.host in LOOPBACK or not hba.is_file() or NETWORK_HBA in hba.read_text():
+            return
+        with hba.open("a") as conf:
+            conf.write(NETWORK_HBA)
 
     def accepting(self) -> bool:
         """True when the server accepts connections (``pg_isready``)."""
