@@ -267,9 +267,10 @@ def start(platform: Platform, targets: tuple[str, ...]) -> None:
 
     If one fails, the ones this command started are stopped again.
 
-    In cluster mode: create the missing Swarm services of publisher, logspout
-    and router, update changed ones, leave equal ones (and their tasks)
-    alone, and wait until every task runs. Run it again at any time.
+    In cluster mode: tier by tier (logging, control plane, data plane,
+    router), create the missing Swarm services, update changed ones, leave
+    equal ones (and their tasks) alone, and wait until the tier's tasks run
+    before the next. Run it again at any time.
     """
     found = _cluster()
     if found is not None:
@@ -435,9 +436,12 @@ def machines() -> None:
 def scale(pairs: tuple[str, ...]) -> None:
     """Set the number of tasks of replicated components (cluster mode).
 
+    controller and builder scale (at most one task per controlPlane node);
+    the count is recorded in cluster.json, so 'start platform' keeps it.
     The publisher and logspout run on every node, the router on every node
     labelled routerMesh: they are not scaled but placed, by node labels
-    ('deisctl cluster bootstrap ... --roles HOST=ROLE,...').
+    ('deisctl cluster bootstrap ... --roles HOST=ROLE,...'). The logger,
+    database and registry run one task each.
     """
     found = _require_cluster("scale")
     for pair in pairs:
@@ -455,7 +459,7 @@ def cluster() -> None:
     \b
     Flow:
       deisctl cluster bootstrap ENGINE=ADDRESS ...   # Swarm, 3 managers from 3 hosts, role labels
-      deisctl start platform                         # publisher, logspout, router as services
+      deisctl start platform                         # every component but the store and etcd
       deisctl machines / status / journal router / stop platform
     """
 
@@ -468,7 +472,12 @@ def cluster() -> None:
 @click.option("--docker-socket", metavar="PATH",
               help="The Docker socket path on every node, mounted into publisher and logspout "
                    "(default: the engines' unix socket path, else /var/run/docker.sock).")
-def cluster_bootstrap(engines: tuple[str, ...], roles: tuple[str, ...], docker_socket: str | None) -> None:
+@click.option("--store", metavar="URL",
+              help="The platform's store for logs, database backups and registry blobs: file:///PATH "
+                   "(a folder every host mounts at PATH, e.g. over NFS), s3://BUCKET or rados://POOL. "
+                   "Kept from an earlier bootstrap when not given.")
+def cluster_bootstrap(engines: tuple[str, ...], roles: tuple[str, ...], docker_socket: str | None,
+                      store: str | None) -> None:
     """Form a Swarm of the hosts whose Docker APIs are ENGINEs, label them, and record it here.
 
     ENGINE is unix:///path/docker.sock or tcp://host:port; ADDRESS is the
@@ -485,11 +494,14 @@ def cluster_bootstrap(engines: tuple[str, ...], roles: tuple[str, ...], docker_s
           --roles 10.0.0.3=dataPlane,routerMesh
     """
     from deisctl.swarm import bootstrap as swarm_bootstrap
+    from deisctl.swarm import control_specs
 
+    if store is not None:
+        _run(control_specs.check_store, store)
     parsed = [_run(swarm_bootstrap.parse_engine, engine) for engine in engines]
     by_host = _run(swarm_bootstrap.parse_roles, roles)
     started = time.monotonic()
-    recorded = _run(swarm_bootstrap.bootstrap, parsed, by_host, docker_socket, click.echo)
+    recorded = _run(swarm_bootstrap.bootstrap, parsed, by_host, docker_socket, click.echo, 30, store)
     click.echo(f"Cluster mode: {len(recorded.managers)} manager(s) in {time.monotonic() - started:.1f} s. "
                "Next: 'deisctl start platform', then 'deisctl machines'.")
 

@@ -3,11 +3,12 @@
 * :mod:`~deisctl.swarm.bootstrap` forms the Swarm and labels its nodes;
 * :mod:`~deisctl.swarm.state` is ``<data dir>/cluster.json``, whose presence means cluster mode;
 * :mod:`~deisctl.swarm.specs` turns settings into service specs and decides what to change (pure);
+* :mod:`~deisctl.swarm.control_specs` does so for the control plane: placement, addresses, the store (pure);
 * :mod:`~deisctl.swarm.rows` shapes what ``status`` and ``machines`` print (pure);
 * :mod:`~deisctl.swarm.cluster` applies, reports, scales and removes the services through a manager.
 
-This step runs the data plane (publisher, logspout, router); the control plane
-follows in a later step of issue 18.
+Every component runs as a service but the store's daemons and etcd, which
+follow in a later step of issue 18 (the store is a URL setting meanwhile).
 """
 
 from deisctl.swarm.bootstrap import Engine as Engine

@@ -14,7 +14,7 @@ address it advertises to the others, :func:`bootstrap`
    (``controlPlane``, ``dataPlane``, ``routerMesh`` = ``true``; every role by
    default), removing a role label it should no longer carry and leaving
    other labels (an app's tags) alone;
-4. records the managers' URLs in ``<data dir>/cluster.json``.
+4. records the managers' URLs (and the store URL, when given) in ``<data dir>/cluster.json``.
 
 Run again on a formed cluster, it changes nothing and says so.
 """
@@ -102,7 +102,8 @@ def docker_socket(engines: Iterable[Engine], hostnames: Iterable[str]) -> str:
 
 
 def bootstrap(engines: list[Engine], roles: Mapping[str, frozenset[str]] | None = None,
-              socket: str | None = None, report: Report = print, timeout: float = 30) -> state.ClusterState:
+              socket: str | None = None, report: Report = print, timeout: float = 30,
+              store: str | None = None) -> state.ClusterState:
     """Form (or check) the Swarm of ``engines``, label its nodes, record it; return what was recorded."""
     if not engines:
         raise ValidationError("give at least one engine: deisctl cluster bootstrap unix:///var/run/docker.sock")
@@ -110,7 +111,7 @@ def bootstrap(engines: list[Engine], roles: Mapping[str, frozenset[str]] | None 
         raise ValidationError("an engine is given twice; give each host's Docker API once")
     clients = [_connect(engine, timeout) for engine in engines]
     try:
-        return _Bootstrap(engines, clients, roles or {}, report).run(socket, timeout)
+        return _Bootstrap(engines, clients, roles or {}, report).run(socket, timeout, store)
     except docker.errors.APIError as exc:
         raise TemporaryError(f"the Swarm refused a step of the bootstrap: {exc.explanation or exc}; "
                              "fix that and run it again (steps already done are kept)") from exc
@@ -148,7 +149,7 @@ class _Bootstrap:
             raise ValidationError(f"--roles names {unknown}, which is no given host; hosts: {self.hostnames}")
         return by_name
 
-    def run(self, socket: str | None, timeout: float) -> state.ClusterState:
+    def run(self, socket: str | None, timeout: float, store: str | None = None) -> state.ClusterState:
         leader = self._leader()
         managers = manager_count(len(self.engines))
         for index, (engine, client) in enumerate(zip(self.engines, self.clients, strict=True)):
@@ -158,7 +159,7 @@ class _Bootstrap:
         self._wait_until_ready(leader, node_ids, timeout)
         for index, (node_id, hostname) in enumerate(zip(node_ids, self.hostnames, strict=True)):
             self._converge_node(leader, node_id, hostname, manage=index < managers)
-        return self._record(socket, node_ids)
+        return self._record(socket, node_ids, store)
 
     def _leader(self) -> docker.DockerClient:
         """The engine that manages the hosts' Swarm, after checking no host is in another; init one if none."""
@@ -229,12 +230,13 @@ class _Bootstrap:
         if labels != (spec.get("Labels") or {}):
             self._say(f"{hostname}: roles {', '.join(sorted(self.roles[hostname])) or '(none)'}")
 
-    def _record(self, socket: str | None, node_ids: list[str]) -> state.ClusterState:
+    def _record(self, socket: str | None, node_ids: list[str], store: str | None) -> state.ClusterState:
         managers = [engine.url for engine, client in zip(self.engines, self.clients, strict=True)
                     if client.info()["Swarm"].get("ControlAvailable")]
         previous = _previous_state()
         settings = previous.settings if previous else Settings()
-        settings = replace(settings, docker_socket=socket or docker_socket(self.engines, self.hostnames))
+        settings = replace(settings, docker_socket=socket or docker_socket(self.engines, self.hostnames),
+                           store=store or settings.store)
         recorded = state.ClusterState(tuple(managers), settings)
         if previous != recorded:
             state.save(recorded)

@@ -4,13 +4,16 @@
 call in cluster mode. ``start`` is level-triggered: it builds the desired specs
 (:func:`deisctl.swarm.specs.service_specs`) and creates the missing services,
 updates the changed ones and leaves equal ones — and their tasks — alone.
-``stop`` removes the platform's services (those labelled
-:data:`~deisctl.swarm.specs.COMPONENT_LABEL`); apps' services are not touched.
+``start platform`` goes tier by tier as Deis v1 did (logging, control plane,
+data plane, router; the store is a setting so far) and waits for each tier's
+tasks to run before the next. ``stop`` removes the platform's services (those
+labelled :data:`~deisctl.swarm.specs.COMPONENT_LABEL`); apps' services are not touched.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Iterator
 
@@ -19,14 +22,15 @@ import requests
 
 from controller.scheduler.swarm import SwarmScheduler
 from deis.errors import ConfigurationError, DeisError, TemporaryError, ValidationError
-from deisctl.swarm import rows, specs
+from deisctl.swarm import control_specs, rows, specs, state
 from deisctl.swarm.state import ClusterState
 
 Report = Callable[[str], None]
 #: The components of Deis that are not Swarm services yet, and where they run meanwhile.
-LATER = ("the control plane (controller, builder, registry, logger, database, store, etcd) joins the cluster "
-         "in a later step of issue 18 and runs on one host meanwhile: start it there with a data dir "
-         "that holds no cluster.json")
+LATER = ("the store's daemons and etcd join the cluster in a later step of issue 18; meanwhile etcd runs on "
+         "the hosts and the store is a setting ('deisctl cluster bootstrap ... --store URL')")
+#: Every component that runs as a Swarm service, in start order (tier by tier).
+ORDER = tuple(component for _, members in control_specs.TIERS for component in members)
 
 
 def check_components(names: Iterable[str]) -> list[str]:
@@ -34,13 +38,13 @@ def check_components(names: Iterable[str]) -> list[str]:
     chosen: list[str] = []
     for name in names or ["platform"]:
         if name == "platform":
-            chosen += [c for c in specs.CLUSTER_COMPONENTS if c not in chosen]
-        elif name in specs.CLUSTER_COMPONENTS:
+            chosen += [c for c in ORDER if c not in chosen]
+        elif name in ORDER:
             chosen += [name] if name not in chosen else []
         else:
             raise ValidationError(f"{name!r} is not a Swarm service of this cluster: only "
-                                  f"{', '.join(specs.CLUSTER_COMPONENTS)} are yet; {LATER}")
-    return chosen
+                                  f"{', '.join(ORDER)} are yet; {LATER}")
+    return sorted(chosen, key=ORDER.index)
 
 
 class Cluster:
@@ -77,7 +81,7 @@ class Cluster:
     def desired(self, components: Iterable[str]) -> dict[str, dict]:
         """The desired specs of ``components``."""
         found = [specs.Node(node["ID"], rows.node_address(node)) for node in self.nodes()]
-        wanted = specs.service_specs(self.settings, found)
+        wanted = {**specs.service_specs(self.settings, found), **control_specs.control_specs(self.settings, found)}
         return {component: wanted[component] for component in components}
 
     def services(self) -> dict[str, dict]:
@@ -87,11 +91,29 @@ class Cluster:
 
     # -- start and stop ------------------------------------------------------
 
-    def start(self, components: Iterable[str], report: Report = print, timeout: float = 120) -> specs.Plan:
+    def start(self, components: Iterable[str], report: Report = print, timeout: float = 180) -> specs.Plan:
+        """Apply ``components`` tier by tier (v1's order), waiting for each tier's tasks to run."""
+        chosen, done = list(components), specs.Plan()
+        with _translated("creating the overlays"):
+            SwarmScheduler(manager=self.url, network=self.settings.network).ensure_network()
+            self._ensure_platform_network()
+        for tier, members in control_specs.TIERS:
+            wanted = [component for component in members if component in chosen]
+            if wanted:
+                report(f"{tier}: {', '.join(wanted)}")
+                plan = self.apply(wanted, report, timeout)
+                done = specs.Plan(done.create + plan.create, done.update + plan.update, done.keep + plan.keep)
+        return done
+
+    def _ensure_platform_network(self) -> None:
+        name = self.settings.platform_network
+        if not self.client.api.networks(names=[name]):
+            self.client.api.create_network(name, driver="overlay", labels={specs.COMPONENT_LABEL: "platform"})
+
+    def apply(self, components: Iterable[str], report: Report = print, timeout: float = 180) -> specs.Plan:
         """Create missing and update changed services of ``components``, then wait until their tasks run."""
         components = list(components)
         with _translated("starting the platform's services"):
-            SwarmScheduler(manager=self.url, network=self.settings.network).ensure_network()
             desired, found = self.desired(components), self.services()
             plan = specs.plan(desired, {name: service["Spec"].get("Labels") for name, service in found.items()})
             for component in plan.create:
@@ -105,6 +127,7 @@ class Cluster:
             for component in plan.keep:
                 report(f"{component}: unchanged")
         self.wait_until_running(components, report, timeout)
+        report(f"  running: {', '.join(components)}")
         return plan
 
     def wait_until_running(self, components: Iterable[str], report: Report = print, timeout: float = 120) -> None:
@@ -143,7 +166,7 @@ class Cluster:
             hostnames = {node["ID"]: node["Description"]["Hostname"] for node in self.nodes()}
             found = self.services()
             return [rows.service_row(found[c], self.client.api.tasks(filters={"service": found[c]["ID"]}), hostnames)
-                    for c in specs.CLUSTER_COMPONENTS if c in found]
+                    for c in ORDER if c in found]
 
     def machines(self) -> list[rows.MachineRow]:
         """One row per Swarm node, by hostname."""
@@ -151,18 +174,20 @@ class Cluster:
             return sorted((rows.machine_row(node) for node in self.nodes()), key=lambda row: row.hostname)
 
     def scale(self, component: str, replicas: int) -> None:
-        """Set the number of tasks of a replicated component; global ones refuse with what to do instead."""
+        """Set and record the task count of a replicated component; the others refuse, saying why."""
         check_components([component])
-        service = self.services().get(component)
         if component == "router":
             raise ValidationError("router runs on every routerMesh node; label a node to add one "
                                   "('deisctl cluster bootstrap … --roles HOST=…,routerMesh')")
-        if service is None or "Global" in service["Spec"]["Mode"]:
+        if component in specs.CLUSTER_COMPONENTS:
             raise ValidationError(f"{component} runs one task on every node; it cannot be scaled")
-        spec = service["Spec"]
-        with _translated(f"scaling {component}"):
-            self.client.api.update_service(service["ID"], service["Version"]["Index"],
-                                           **_arguments({**spec, "Mode": {"Replicated": {"Replicas": replicas}}}))
+        counts = control_specs.check_scale(component, replicas, self.settings)
+        # Recorded first: a later 'start platform' keeps the count instead of undoing it.
+        self.recorded = ClusterState(self.recorded.managers, dataclasses.replace(self.settings, replicas=counts))
+        self.settings = self.recorded.settings
+        state.save(self.recorded)
+        if component in self.services():
+            self.apply([component], report=lambda line: None)
 
     def journal(self, component: str, lines: int, follow: bool) -> Iterator[str]:
         """Yield the last ``lines`` lines of a component's tasks (and new ones with ``follow``)."""

@@ -79,6 +79,12 @@ class Settings:
     router_ports: Mapping[str, int] = field(default_factory=lambda: dict(ROUTER_PORTS))
     restart_delay: float = 2.0
     stop_grace: float = 10.0
+    #: The platform's store URL (``cluster bootstrap --store``), given to the components that keep data.
+    store: str = ""
+    #: The overlay the control plane talks on (the database is reachable only there).
+    platform_network: str = "deis-platform"
+    #: Task counts ``deisctl scale`` recorded, by component (the control plane's defaults otherwise).
+    replicas: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Settings:

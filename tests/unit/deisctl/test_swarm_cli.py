@@ -61,11 +61,14 @@ def test_no_engine_is_refused_before_anything_is_reached():
 # -- which components are cluster services -------------------------------------------------
 
 
-def test_platform_means_the_data_plane_and_the_control_plane_is_refused_with_why():
-    assert cluster.check_components([]) == ["publisher", "logspout", "router"]
-    assert cluster.check_components(["router", "platform"]) == ["router", "publisher", "logspout"]
-    with pytest.raises(ValidationError, match="later step of issue 18 and runs on one host meanwhile"):
-        cluster.check_components(["controller"])
+def test_platform_means_every_service_in_v1_tier_order_and_the_store_is_refused_with_why():
+    everything = ["logger", "logspout", "database", "registry", "controller", "builder", "publisher", "router"]
+    assert cluster.check_components([]) == everything
+    assert cluster.check_components(["router", "platform"]) == everything
+    assert cluster.check_components(["router", "controller"]) == ["controller", "router"]
+    for later in ("store", "etcd"):
+        with pytest.raises(ValidationError, match="later step of issue 18"):
+            cluster.check_components([later])
 
 
 # -- rows -------------------------------------------------------------------------------

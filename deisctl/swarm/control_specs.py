@@ -1,0 +1,202 @@
+"""The control plane as Swarm service specs (pure): logger, database, registry, controller, builder.
+
+:func:`control_specs` adds to :func:`deisctl.swarm.specs.service_specs`::
+
+    deis-logger      replicated 1  controlPlane  514/tcp+udp, 8088 on its node   node address
+    deis-database    replicated 1  controlPlane  platform overlay only           overlay address
+    deis-registry    replicated 1  controlPlane  5000 on its node                node address
+    deis-controller  replicated 2  controlPlane, at most 1 per node, 8000        node address
+    deis-builder     replicated 2  controlPlane, at most 1 per node, 2223        node address
+
+**Addresses.** Each component announces ``/deis/<c>/host`` from its ``HOST`` /
+``DEIS_<C>_HOST`` setting, and Swarm has no template for a node's address or a
+task's IP, so each task's entrypoint is a fixed ``sh -c`` line (no setting
+reaches it) that looks its address up and exports it before it ``exec``\\ s the
+console script:
+
+* **node address** (the logger, registry, controller, builder): each task's
+  ``/etc/hosts`` maps ``deis-node-<node ID>`` to every node's address, and
+  ``DEIS_NODE_ID={{.Node.ID}}`` names its own; the port is published in
+  ``mode=host`` (no IPVS here: no ingress, no VIP). This is Deis v1's model
+  (``HOST=$COREOS_PRIVATE_IPV4``, ``-p``), and the registry needs it anyway:
+  the Docker engines that pull are in the nodes' namespaces and cannot reach
+  an overlay address. Routers and logspouts on the apps overlay reach a node
+  address through their node's ``docker_gwbridge``, as they reach etcd.
+* **overlay address** (the database): only the controller talks to it, so it
+  listens on its address on the platform overlay (its container's own entry
+  in ``/etc/hosts``), publishes nothing on any node and stays off the apps'
+  network. Components bind ``0.0.0.0`` inside their containers.
+
+**Why one registry.** Its start runs garbage collection while no registry
+serves (``registry/server.py``) and then flushes its Redis cache; a second
+replica would serve pushes during the first one's collection, which may
+delete their blobs. Swarm restarts the one task elsewhere; its blobs are on
+the store, so nothing is lost. No Redis runs on the cluster yet: the registry
+logs that its blob-descriptor cache is away and stats the storage instead.
+
+**The store.** :attr:`Settings.store` (``cluster bootstrap --store URL``) is
+given to the logger and the database as ``storeUrl`` and becomes the
+registry's folder. A ``file://`` store is a folder every node mounts at the
+same path (an operator's NFS mount; on the bed all hosts share this machine's
+filesystem); it is bind-mounted into those tasks. The database's data folder
+is a local volume: wherever Swarm starts it, it restores from the store.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import unquote, urlsplit
+
+from deis.errors import ValidationError
+from deisctl.swarm import specs
+
+#: The control-plane components, in start order within their tiers.
+COMPONENTS = ("logger", "database", "registry", "controller", "builder")
+#: Tiers as Deis v1 started them; ``start platform`` waits for each before the next.
+TIERS = (
+    ("logging", ("logger", "logspout")),
+    ("control plane", ("database", "registry", "controller", "builder")),
+    ("data plane", ("publisher",)),
+    ("router", ("router",)),
+)
+#: Replicated components and their task count unless ``deisctl scale`` set one.
+REPLICAS = {"logger": 1, "database": 1, "registry": 1, "controller": 2, "builder": 2}
+#: Components that may run more than one task (at most one per node).
+SCALABLE = frozenset({"controller", "builder"})
+#: Ports published on the node of each task: (target, protocol).
+PORTS = {
+    "logger": ((514, "tcp"), (514, "udp"), (8088, "tcp")),
+    "registry": ((5000, "tcp"),),
+    "controller": ((8000, "tcp"),),
+    "builder": ((2223, "tcp"),),
+}
+#: The settings of each component that hold its announced address.
+HOST_VARIABLES = {component: ("HOST", f"DEIS_{component.upper()}_HOST") for component in COMPONENTS}
+STORE_SCHEMES = ("file", "s3", "rados")
+#: Where the database's local volume is mounted; its data folder is ``<this>/database``.
+DATA_DIR = "/var/lib/deis"
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
+
+
+def node_alias(node_id: str) -> str:
+    """The name a task's ``/etc/hosts`` gives node ``node_id``'s address."""
+    return f"deis-node-{node_id}"
+
+
+def check_store(url: str) -> str:
+    """Return ``url`` if it is a store URL a cluster can use; refuse it with what to give instead."""
+    parts = urlsplit(url)
+    if parts.scheme not in STORE_SCHEMES:
+        raise ValidationError(f"store {url!r}: give file:///PATH (a folder every host mounts at that path), "
+                              "s3://BUCKET or rados://POOL")
+    if parts.scheme == "file":
+        path = unquote(parts.path)
+        if parts.netloc or not _SAFE_PATH.match(path) or posixpath.normpath(path) != path or path == "/":
+            raise ValidationError(f"store {url!r}: a file:// store is an absolute folder such as "
+                                  "file:///srv/deis-store (letters, digits, . _ - /; no '..')")
+    elif not parts.netloc:
+        raise ValidationError(f"store {url!r} names no bucket or pool")
+    return url
+
+
+def store_folder(url: str) -> str:
+    """The folder of a ``file://`` store ('' for another scheme)."""
+    parts = urlsplit(url)
+    return unquote(parts.path) if parts.scheme == "file" else ""
+
+
+def address_command(component: str, overlay: bool) -> list[str]:
+    """The task's entrypoint: export its address (node's or its own overlay one), then run the component.
+
+    A fixed line: no setting or user text reaches the shell.
+    """
+    name = '"$(hostname)"' if overlay else '"deis-node-$DEIS_NODE_ID"'
+    variables = " ".join(f'{variable}="$1"' for variable in HOST_VARIABLES[component])
+    script = (f"set -- $(getent hosts {name}); "
+              f'[ -n "$1" ] || {{ echo "deis-{component}: no address for {name}" >&2; exit 1; }}; '
+              f"export {variables}; exec /usr/local/bin/deis-{component}")
+    return ["/bin/sh", "-c", script]
+
+
+def _mounts(settings: specs.Settings, component: str) -> list[dict]:
+    mounts = []
+    if component in ("controller", "builder"):
+        mounts.append({"Type": "bind", "Source": settings.docker_socket, "Target": "/var/run/docker.sock"})
+    folder = store_folder(settings.store)
+    if folder and component in ("logger", "database", "registry"):
+        mounts.append({"Type": "bind", "Source": folder, "Target": folder})
+    if component == "database":
+        mounts.append({"Type": "volume", "Source": "deis-database-data", "Target": DATA_DIR})
+    return mounts
+
+
+def _environment(settings: specs.Settings, component: str) -> dict[str, str]:
+    env = {"DEIS_NODE_ID": specs.NODE_ID}
+    if component == "database":
+        env["DEIS_DATA_DIR"] = DATA_DIR  # PostgreSQL listens on its overlay address: no bind setting
+    else:
+        env[f"DEIS_{component.upper()}_BIND"] = "0.0.0.0"
+    if component in ("logger", "database") and settings.store:
+        env[f"DEIS_{component.upper()}_STOREURL"] = settings.store
+    if component == "registry" and store_folder(settings.store):
+        env["DEIS_REGISTRY_STORAGEDIR"] = posixpath.join(store_folder(settings.store), "registry")
+    if component == "controller":
+        env.update(DEIS_CONTROLLER_SCHEDULERMODULE="swarm", DEIS_CONTROLLER_SWARMMANAGER="unix:///var/run/docker.sock")
+    if component == "builder":
+        env["DOCKER_HOST"] = "unix:///var/run/docker.sock"
+    return env
+
+
+def _task_template(settings: specs.Settings, component: str, nodes: list[specs.Node]) -> dict:
+    template = specs._task_template(settings, component, nodes, _environment(settings, component),
+                                    _mounts(settings, component), ["node.labels.controlPlane==true"])
+    container = template["ContainerSpec"]
+    environment = [line for line in container["Env"] if not line.startswith("HOST=")]
+    aliases = [f"{node.address} {node_alias(node.id)}" for node in sorted(nodes, key=lambda node: node.id)]
+    template["ContainerSpec"] = {**container, "Env": environment, "Hosts": [*container["Hosts"], *aliases],
+                                 "Command": address_command(component, overlay=component == "database")}
+    template["Placement"] = {**template["Placement"], "MaxReplicas": 1}
+    template["Networks"] = [{"Target": settings.platform_network}]
+    if component == "controller":
+        template["Networks"].append({"Target": settings.network})  # as the apps' health probes are
+    return template
+
+
+def _ports(component: str) -> list[dict]:
+    return [{"Protocol": protocol, "TargetPort": port, "PublishedPort": port, "PublishMode": "host"}
+            for port, protocol in PORTS.get(component, ())]
+
+
+def replicas(settings: specs.Settings, component: str) -> int:
+    """How many tasks ``component`` runs: what ``deisctl scale`` recorded, else its default."""
+    return int((settings.replicas or {}).get(component, REPLICAS[component]))
+
+
+def control_specs(settings: specs.Settings, nodes: Iterable[specs.Node]) -> dict[str, dict]:
+    """Return the desired service spec of each control-plane component, by name, hashed."""
+    nodes = list(nodes)
+    found = {}
+    for component in COMPONENTS:
+        spec = {
+            "Name": f"deis-{component}",
+            "Labels": {specs.COMPONENT_LABEL: component},
+            "TaskTemplate": _task_template(settings, component, nodes),
+            "Mode": {"Replicated": {"Replicas": replicas(settings, component)}},
+            "EndpointSpec": {"Mode": "dnsrr", "Ports": _ports(component)},
+            # stop-first: host ports and MaxReplicas 1 leave no room to start a successor first.
+            "UpdateConfig": {"Parallelism": 1, "Order": "stop-first", "FailureAction": "pause"},
+        }
+        found[component] = specs.hashed(spec)
+    return found
+
+
+def check_scale(component: str, count: int, settings: specs.Settings) -> Mapping[str, int]:
+    """Return the replicas to record after ``scale component=count``; refuse what cannot be."""
+    if component not in SCALABLE:
+        raise ValidationError(f"{component} runs exactly one task (Swarm moves it if its node is lost); "
+                              f"only {', '.join(sorted(SCALABLE))} scale")
+    if not 1 <= count <= 9:
+        raise ValidationError(f"{component}={count}: give 1 to 9 tasks (at most one per controlPlane node)")
+    return {**(settings.replicas or {}), component: count}
