@@ -4,7 +4,8 @@ An operator's path, through the real CLI (``deisctl --data-dir <tmp> …`` as a
 subprocess) against the bed's three engines: the bed's own Swarm is left
 first, so ``deisctl cluster bootstrap`` forms one from nothing (h1 inits, h2
 and h3 join as managers), with h1 kept out of the router mesh by ``--roles``.
-Then ``start platform`` runs publisher and logspout on every node and a
+Then ``start publisher logspout router`` (the data plane; the control plane's
+path is ``test_platform_on_the_cluster.py``) runs publisher and logspout on every node and a
 router on h2 and h3, each answering HTTP on its node's address (checked with
 ``require_bed_route`` first). Afterwards the bed is given back as it builds
 it: h1 the only manager, 1 s heartbeat. Times are printed (``-s``).
@@ -105,10 +106,10 @@ def test_bootstrap_start_status_stop_on_three_managers(bare, tmp_path):
         assert "controlPlane=true" in line and "dataPlane=true" in line, line
     assert sum("leader" in line for line in rows.values()) == 1
 
-    # deisctl start platform: publisher and logspout everywhere, routers on the routerMesh nodes
+    # deisctl start <the data plane>: publisher and logspout everywhere, routers on the routerMesh nodes
     bed.hosts[0].etcd().put(keys.platform("domain"), mesh.DOMAIN)
     started = time.monotonic()
-    deisctl(data, "start", "platform")
+    deisctl(data, "start", *COMPONENTS)
     start_command = time.monotonic() - started
     routers = [bed.host(name) for name in sorted(ROUTER_HOSTS)]
     while not all(router_answers(host.ip) for host in routers):
@@ -137,14 +138,14 @@ def test_bootstrap_start_status_stop_on_three_managers(bare, tmp_path):
         assert deisctl(data, "list").stdout == "\n".join(status) + "\n"
 
         # a second start changes nothing: the same tasks run
-        second = deisctl(data, "start", "platform")
+        second = deisctl(data, "start", *COMPONENTS)
         assert second.stdout.count("unchanged") == 3, second.stdout
         assert {c: running_tasks(manager, f"deis-{c}") for c in COMPONENTS} == placed
 
         refused = deisctl(data, "scale", "router=2", check=False)
         assert refused.returncode == 1
         assert "router runs on every routerMesh node; label a node to add one" in refused.stderr
-        later = deisctl(data, "start", "controller", check=False)
+        later = deisctl(data, "start", "store", check=False)
         assert later.returncode == 1 and "later step of issue 18" in later.stderr
         assert deisctl(data, "journal", "router", "-n", "5").stdout.strip(), "the router's journal is empty"
 
@@ -157,5 +158,5 @@ def test_bootstrap_start_status_stop_on_three_managers(bare, tmp_path):
         left = [service.name for service in manager.services.list()]
         assert left == [app.name], left
         assert "No platform service runs" in deisctl(data, "status").stdout
-    print(f"\ndeisctl cluster: bootstrap (3 managers) {bootstrapped:.1f} s; start platform {start_command:.1f} s, "
+    print(f"\ndeisctl cluster: bootstrap (3 managers) {bootstrapped:.1f} s; start {start_command:.1f} s, "
           f"every router answering {serving:.1f} s after the start began; stop platform {stopped:.1f} s")

@@ -1,0 +1,184 @@
+"""The whole platform (but the store's daemons and etcd) as Swarm services, started by ``deisctl``, used by a person.
+
+From no Swarm, the real ``deisctl`` bootstraps the bed's 3 hosts (3 managers;
+h1 kept out of the router mesh) with ``--store file://<bed state>/store``,
+then ``start platform`` runs every component from its image, tier by tier.
+Then someone uses it as on any Deis: ``deis register`` through the router on
+h2 (the CLI's HTTP proxy is h2's router, so the request keeps the name
+``deis.bed.deis.test`` without any DNS), ``git push`` over SSH to h2's address
+on 2222 (the router forwards it to a builder), the app answers through the
+router on h3, and ``deis scale web=3`` spreads it over the nodes.
+
+**The store here is a folder.** All bed hosts share this machine's
+filesystem, so a folder under the bed's state is "mounted" at the same path
+on every host: that models an operator's NFS mount. It is not Ceph; a
+replicated store across hosts is a later step of issue 18.
+
+Only bed addresses are contacted, each after ``require_bed_route``. Times are
+printed (``-s``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+
+import pytest
+import requests
+
+from deis import keys
+from tests.cluster import mesh
+from tests.cluster.test_deisctl_cluster import deisctl, running_tasks
+from tests.cluster.testbed import HEARTBEAT, IMAGE, STATE, require_bed_route
+from tests.person import Person, make_repo
+
+pytestmark = pytest.mark.multihost
+
+COMPONENTS = ["logger", "logspout", "database", "registry", "controller", "builder", "publisher", "router"]
+ROUTER_HOSTS = {"h2", "h3"}
+API = f"deis.{mesh.DOMAIN}"
+FILES = {
+    "Dockerfile": f"FROM {IMAGE}\nCMD [\"httpd\", \"-f\", \"-p\", \"5000\"]\n",
+    "Procfile": 'web: echo "$DEIS_RELEASE $HOSTNAME" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp\n',
+}
+
+
+class Someone(Person):
+    """A person whose HTTP goes through one router: the router picks the vhost from the URL's name."""
+
+    def __init__(self, name, home, router_ip: str):
+        super().__init__(name, home)
+        require_bed_route(router_ip)
+        self.proxy = f"http://{router_ip}:80"
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {**super().environ, "HTTP_PROXY": self.proxy, "http_proxy": self.proxy}
+
+
+@pytest.fixture
+def bare(cluster):
+    """The bed's engines out of any Swarm, holding every component image; afterwards the bed's own Swarm again."""
+    cluster.copy_images(mesh.component_images(COMPONENTS))
+    clients = [host.docker() for host in cluster.hosts]
+    try:
+        for client in reversed(clients):
+            client.swarm.leave(force=True)
+        yield cluster
+        leader = clients[0]
+        if leader.info()["Swarm"]["LocalNodeState"] != "active":
+            cluster.up()
+            return
+        for service in leader.services.list():
+            service.remove()
+        for node in leader.nodes.list():
+            if node.attrs["Description"]["Hostname"] != "h1" and node.attrs["Spec"].get("Role") == "manager":
+                node.update({**node.attrs["Spec"], "Role": "worker"})
+        leader.swarm.reload()
+        leader.swarm.update(dispatcher_heartbeat_period=int(HEARTBEAT * 1e9))
+    finally:
+        for client in clients:
+            client.close()
+
+
+def api_answers(ip: str) -> bool:
+    """True when the controller answers ``/v1/`` through the router at ``ip`` (any status below 500)."""
+    require_bed_route(ip)
+    with contextlib.suppress(requests.RequestException):
+        return requests.get(f"http://{ip}/v1/", headers={"Host": API}, timeout=2).status_code < 500
+    return False
+
+
+def app_bodies(ip: str, app: str, want: int, timeout: float = 60) -> set[str]:
+    """The distinct bodies the router at ``ip`` answers for ``app``, asking until ``want`` are seen."""
+    require_bed_route(ip)
+    seen, deadline = set(), time.monotonic() + timeout
+    while len(seen) < want and time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            answer = requests.get(f"http://{ip}/", headers={"Host": f"{app}.{mesh.DOMAIN}"}, timeout=2)
+            if answer.status_code == 200:
+                seen.add(answer.text.strip())
+        time.sleep(0.1)
+    return seen
+
+
+def app_nodes(bed, app: str) -> list[str]:
+    """The node of each of ``app``'s running containers, from every engine."""
+    found = []
+    for host in bed.hosts:
+        with contextlib.closing(host.docker()) as client:
+            found += [host.name for _ in client.containers.list(filters={"label": f"deis.app={app}"})]
+    return sorted(found)
+
+
+def journals(data) -> str:
+    """The last lines of the control plane's journals (for a failing test's message)."""
+    return "\n".join(f"--- {c}\n" + deisctl(data, "journal", c, "-n", "25", check=False).stdout
+                     for c in ("controller", "builder", "registry", "database", "logger"))
+
+
+def test_start_platform_register_push_scale_and_every_task_where_placement_says(bare, tmp_path):
+    bed, data = bare, tmp_path / "deis"
+    store = STATE / "store"
+    store.mkdir(mode=0o755, exist_ok=True)
+    engines = [f"{host.base_url}={host.ip}" for host in bed.hosts]
+    h2, h3 = bed.host("h2"), bed.host("h3")
+
+    started = time.monotonic()
+    deisctl(data, "cluster", "bootstrap", *engines, "--roles", "h1=controlPlane,dataPlane",
+            "--store", f"file://{store}")
+    bootstrapped = time.monotonic() - started
+
+    bed.hosts[0].etcd().put(keys.platform("domain"), mesh.DOMAIN)
+    started = time.monotonic()
+    platform = deisctl(data, "start", "platform", timeout=900, check=False)
+    start_command = time.monotonic() - started
+    assert platform.returncode == 0, f"{platform.stdout}\n{platform.stderr}\n{journals(data)}"
+    tiers = [line for line in platform.stdout.splitlines() if not line.startswith(" ")]
+    assert tiers[:2] == ["logging: logger, logspout", "control plane: database, registry, controller, builder"], \
+        platform.stdout
+    while not api_answers(h2.ip):
+        assert time.monotonic() - started < 300, f"the API did not answer through h2's router\n{journals(data)}"
+        time.sleep(0.5)
+    api_up = time.monotonic() - started
+
+    # placement: every component's tasks where its labels say
+    with contextlib.closing(bed.hosts[0].docker()) as manager:
+        placed = {c: sorted(running_tasks(manager, f"deis-{c}").values()) for c in COMPONENTS}
+    assert len(placed["controller"]) == 2 and len(set(placed["controller"])) == 2, placed
+    assert len(placed["builder"]) == 2 and len(set(placed["builder"])) == 2, placed
+    assert len(placed["database"]) == 1 and len(placed["logger"]) == 1 and len(placed["registry"]) == 1, placed
+    assert set(placed["router"]) == ROUTER_HOSTS and len(placed["router"]) == 2, placed
+    assert placed["publisher"] == placed["logspout"] == ["h1", "h2", "h3"], placed
+
+    # someone registers through h2's router, pushes over h2:2222, is answered through h3's router
+    alice = Someone("alice", tmp_path / "alice", h2.ip)
+    alice.deis("register", f"http://{API}", "--username", "alice", "--password", "s3cret pass",
+               "--email", "alice@example.com")
+    alice.deis("keys:add", str(alice.key.with_suffix(".pub")))
+    app = f"pl{uuid.uuid4().hex[:6]}"
+    repo = make_repo(alice, tmp_path / "src" / app, FILES)
+    alice.deis("create", app, "--no-remote", cwd=repo)
+    started = time.monotonic()
+    pushed = alice.git("push", f"ssh://git@{h2.ip}:2222/{app}.git", "master", cwd=repo, check=False)
+    push_took = time.monotonic() - started
+    assert pushed.returncode == 0, f"{pushed.stderr}\n{journals(data)}"
+    assert f"{app}:v2 deployed to Deis" in pushed.stderr.replace("\x1b[1G", ""), pushed.stderr
+    assert len(app_bodies(h3.ip, app, 1)) == 1, "the app does not answer through h3's router"
+
+    alice.deis("scale", "web=3", "-a", app)
+    nodes = app_nodes(bed, app)
+    bodies = app_bodies(h3.ip, app, 3)
+    assert nodes == ["h1", "h2", "h3"], nodes
+    assert len(bodies) == 3, bodies
+
+    # scale controller=3 runs a third task and is kept by a later start
+    deisctl(data, "scale", "controller=3", timeout=300)
+    again = deisctl(data, "start", "platform", timeout=300)
+    assert "controller: unchanged" in again.stdout, again.stdout
+    with contextlib.closing(bed.hosts[0].docker()) as manager:
+        assert sorted(running_tasks(manager, "deis-controller").values()) == ["h1", "h2", "h3"]
+    print(f"\nplatform on the cluster: bootstrap {bootstrapped:.1f} s; start platform {start_command:.1f} s, "
+          f"API answering through h2's router {api_up:.1f} s after the start began; git push {push_took:.1f} s; "
+          f"placement {placed}")
