@@ -1,23 +1,60 @@
 """etcd access for every component: keys, leases, a resumable watch, a lock.
 
-We talk to etcd's v3 JSON gateway through ``etcd3gw`` (maintained; ``etcd3``
-0.12 breaks with protobuf >= 4). Its errors are translated here, once, into
-:class:`deis.errors.EtcdUnavailable`.
+We talk to etcd's v3 JSON gateway over HTTP (``requests``). ``DEIS_ETCD``
+names one member or several (:mod:`deis.etcdmembers` parses the list and
+picks the member); every request goes through :meth:`Etcd._exchange`, which
+moves on to the next member when one does not answer. Errors are translated
+there, once, into :class:`deis.errors.EtcdUnavailable`.
 
-Two things are written here although etcd3gw has a version of them:
+**What is sent again, and why.** A request fails over when the member does
+not answer: connection refused, connect or read timeout, connection lost, or
+an HTTP 503/504/408 (no leader, leader changed, request timed out). It is
+tried once per member, all within one ``timeout`` for the whole call. A
+refused connection or a "no leader" answer means nothing was applied; a read
+timeout, a lost connection or etcd's own timeout mean it may have been. We
+send every request again in both cases, because each is safe to repeat:
 
-* **Watch.** etcd3gw's watcher runs the stream in a thread pool and drops the
-  exception when the stream breaks, and it ignores compaction replies, so a
-  consumer would sit on a dead watch or skip events without knowing.
-  :func:`Etcd.watch_prefix` resumes from the last revision it delivered after
-  any disconnect (etcd restart, proxy reset) and reports compaction as
-  :class:`Compacted`, so the caller relists instead of missing a gap.
-* **Lock.** etcd3gw's lock lives under its own ``/locks/`` prefix and tries
-  once; ours lives under ``/deis/locks/`` and waits up to a deadline.
+* reads (range, lease time-to-live, status) change nothing;
+* ``put`` and ``delete`` leave the same state when repeated. A repeated put
+  costs one more revision carrying the same value, which level-triggered
+  watchers ignore. A repeated delete finds nothing: :meth:`delete` and
+  :meth:`delete_at` then answer as if they deleted it (the revision returned
+  is one at which the key is certainly gone, which is what callers wait on);
+* the compare-and-put transactions are decided by etcd against the state at
+  the time of the repeat, which is what a fresh call would do. A first
+  attempt that was applied makes the repeat answer "not written"; their
+  callers then read the key (:meth:`put_unless`'s callers read who holds
+  it), and the lock's transaction returns the current value so a holder
+  recognises its own owner string and never waits on itself;
+* a lease grant repeated after a lost answer leaves an orphaned lease with
+  no keys, which expires after its TTL; keep-alives and revokes are
+  idempotent, and a lease is cluster-wide, so they may go to any member.
 
-etcd3gw has no user/password login either: every client's session carries
-:class:`deis.etcdauth.TokenAuth`, which authenticates as ``root`` when etcd
-asks for it (the platform's etcd requires it; a test's own etcd does not).
+A request that is not safe to repeat (a transaction whose effect a repeat
+would double, such as a counter) must not be sent through ``_exchange``
+as it is: make it conditional on a value it writes, as the lock does.
+
+Requests carry gRPC's require-leader flag (``Grpc-Metadata-hasleader``), so a
+member cut off from the others answers "no leader" at once instead of holding
+requests and watches until the timeout; the client moves on to a member on
+the majority's side.
+
+We used to call etcd3gw and no longer do: it talks to one host, and it maps a
+refused connection and a connection lost mid-request to one exception, a
+connect timeout and a read timeout to another, so it cannot tell "not sent"
+from "maybe applied". Its watcher drops the exception when the stream breaks
+and ignores compaction, and its lock tries once, so we already had our own:
+
+* **Watch.** :func:`Etcd.watch_prefix` resumes from the last revision it
+  delivered after any disconnect (etcd restart, proxy reset, a member lost:
+  revisions are cluster-wide, so another member resumes it) and reports
+  compaction as :class:`Compacted`, so the caller relists instead of missing
+  a gap.
+* **Lock.** Ours lives under ``/deis/locks/`` and waits up to a deadline.
+
+Every member's session carries :class:`deis.etcdauth.TokenAuth`, which
+authenticates as ``root`` when etcd asks for it (the platform's etcd requires
+it; a test's own etcd does not).
 """
 
 from __future__ import annotations
@@ -33,24 +70,28 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-import etcd3gw
 import requests
-from etcd3gw import exceptions as etcd_exceptions
+from urllib3.exceptions import NewConnectionError
 
 from deis import etcdauth, keys
 from deis.errors import EtcdUnavailable, TemporaryError
+from deis.etcdmembers import Members, parse
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:2379"
 #: Announcement leases: a key vanishes 20 s after its writer stops refreshing.
 ANNOUNCE_TTL = 20
+#: gRPC metadata, through the gateway: refuse at once when the member has no leader.
+REQUIRE_LEADER = {"Grpc-Metadata-hasleader": "true"}
+#: What the gateway answers when its member cannot serve: 503 (no leader, leader
+#: changed), 504 and 408 (etcd's own request timeout).
+UNAVAILABLE = (503, 504, 408)
 
 
 def endpoint_from_env(environ=os.environ) -> str:
-    """Return the etcd endpoint from ``DEIS_ETCD`` (default loopback :2379)."""
+    """Return the etcd member URLs from ``DEIS_ETCD`` (comma-separated; default loopback :2379)."""
     return environ.get("DEIS_ETCD", DEFAULT_ENDPOINT)
 
 
@@ -88,44 +129,82 @@ def _prefix_end(prefix: str) -> str:
     return (raw[:-1] + bytes([raw[-1] + 1])).decode()
 
 
-@contextlib.contextmanager
-def _translated(action: str):
-    """Re-raise etcd3gw and requests errors as ``EtcdUnavailable``."""
+def _unsent(exc: requests.RequestException) -> bool:
+    """True when ``exc`` means the request never reached etcd (refused, unreachable, connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _failure(exc: requests.RequestException) -> str:
+    """A few words on why a member did not answer, for the sentence naming the members tried."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "timed out connecting"
+    if _unsent(exc):
+        return "refused or unreachable"
+    return "timed out answering" if isinstance(exc, requests.Timeout) else "connection lost"
+
+
+def _detail(response: requests.Response) -> str:
+    """etcd's message in an error answer (the gateway's JSON ``message``), else the start of the body."""
     try:
-        yield
-    except (etcd_exceptions.Etcd3Exception, requests.RequestException) as exc:
-        # etcd3gw's timeout error has no text: name it rather than end the sentence on ": ".
-        raise EtcdUnavailable(f"etcd did not answer while {action}: {str(exc) or type(exc).__name__}") from exc
+        body = response.json()
+    except ValueError:
+        body = {}
+    return str(body.get("message") or body.get("error") or response.text[:200] or response.reason)
+
+
+class _Member:
+    """The HTTP side of one member: its session and its token (etcd tokens are per member)."""
+
+    def __init__(self, url: str, timeout: float, environ: Mapping[str, str]):
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers.update(REQUIRE_LEADER)
+        self.auth = self.session.auth = etcdauth.TokenAuth(url, timeout, environ)
+
+    def api(self, path: str) -> str:
+        return f"{self.url}/v3/{path}"
+
+    def post(self, path: str, payload: dict, timeout, anonymous: bool = False, **options) -> requests.Response:
+        if anonymous:  # without a token (our session would authenticate by itself)
+            return requests.post(self.api(path), json=payload, timeout=timeout, headers=REQUIRE_LEADER, **options)
+        return self.session.post(self.api(path), json=payload, timeout=timeout, **options)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    response: requests.Response
+    #: An earlier attempt may have been applied although its answer was lost.
+    repeated: bool
 
 
 class Etcd:
-    """A connection to etcd, e.g. ``Etcd("http://127.0.0.1:2379")``."""
+    """A connection to etcd: ``Etcd("http://127.0.0.1:2379")``, or members comma-separated."""
 
     def __init__(self, endpoint: str | None = None, timeout: float = 5.0, environ: Mapping[str, str] | None = None):
-        """``environ`` (default ``os.environ``) says where the root password is: :mod:`deis.etcdauth`."""
+        """``environ`` (default ``os.environ``) says where the root password is: :mod:`deis.etcdauth`.
+
+        ``timeout`` bounds each call as a whole, whichever members it tries:
+        each member tried gets an equal share of the time left (one member:
+        all of it, as with a single endpoint). A member whose leader just died
+        holds a write until etcd's own request timeout (7 s); a share of ours
+        moves on to a member that has elected a new leader meanwhile instead
+        of failing the call.
+        """
         self.endpoint = endpoint or endpoint_from_env()
-        url = urlsplit(self.endpoint)
+        self.members = Members(parse(self.endpoint))
         self.timeout = timeout
-        session = requests.Session()
-        self._auth = session.auth = etcdauth.TokenAuth(
-            f"{url.scheme or 'http'}://{url.netloc or '127.0.0.1:2379'}", timeout,
-            os.environ if environ is None else environ)
-        self._client = etcd3gw.Etcd3Client(
-            host=url.hostname or "127.0.0.1",
-            port=url.port or 2379,
-            protocol=url.scheme or "http",
-            timeout=timeout,
-            api_path="/v3/",
-            session=session,
-        )
+        environ = os.environ if environ is None else environ
+        self._http = {url: _Member(url, timeout, environ) for url in self.members.urls}
 
     # -- key/value ---------------------------------------------------------
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """Return the value at ``key``, or ``default`` when it is absent."""
-        with _translated(f"reading {key}"):
-            values = self._client.get(key)
-        return values[0].decode() if values else default
+        kvs = self._post("kv/range", {"key": _b64(key)}, f"reading {key}").get("kvs", [])
+        return _unb64(kvs[0].get("value")) if kvs else default
 
     def put(self, key: str, value: str, lease: Lease | None = None) -> int:
         """Write ``value`` at ``key`` (attached to ``lease`` when given); return the write's revision."""
@@ -135,22 +214,24 @@ class Etcd:
         return int(self._post("kv/put", payload, f"writing {key}")["header"]["revision"])
 
     def delete(self, key: str) -> bool:
-        """Delete ``key``; return whether it existed."""
-        with _translated(f"deleting {key}"):
-            return self._client.delete(key)
+        """Delete ``key``; return whether it existed (True also when a lost answer leaves it unknown)."""
+        return self.delete_at(key) is not None
 
     def delete_at(self, key: str) -> int | None:
         """Delete ``key``; return the revision of the delete, or None if it did not exist.
 
-        Wait for routers to reach this revision before stopping what the key routed to.
+        Wait for routers to reach this revision before stopping what the key
+        routed to. When a first attempt's answer was lost and the repeat finds
+        nothing, the repeat's revision is returned: the key is gone by then.
         """
-        result = self._post("kv/deleterange", {"key": _b64(key)}, f"deleting {key}")
-        return int(result["header"]["revision"]) if int(result.get("deleted", 0)) else None
+        reply = self._exchange("kv/deleterange", {"key": _b64(key)}, f"deleting {key}")
+        result = self._result(reply, f"deleting {key}")
+        return int(result["header"]["revision"]) if int(result.get("deleted", 0)) or reply.repeated else None
 
     def delete_prefix(self, prefix: str) -> None:
         """Delete every key under ``prefix``."""
-        with _translated(f"deleting {prefix}"):
-            self._client.delete_prefix(prefix)
+        self._post("kv/deleterange", {"key": _b64(prefix), "range_end": _b64(_prefix_end(prefix))},
+                   f"deleting {prefix}")
 
     def get_prefix(self, prefix: str) -> tuple[dict[str, str], int]:
         """Return ``({key: value}, revision)`` for every key under ``prefix``.
@@ -194,17 +275,58 @@ class Etcd:
         return int(result["header"]["revision"])
 
     def healthy(self) -> bool:
-        """True when etcd answers its status call."""
+        """True when a member answers its status call."""
         try:
-            with _translated("checking health"):
-                self._client.status()
+            self._post("maintenance/status", {}, "checking health")
         except EtcdUnavailable:
             return False
         return True
 
     def _post(self, path: str, payload: dict, action: str) -> dict:
-        with _translated(action):
-            return self._client.post(self._client.get_url(path), json=payload)
+        """POST to ``/v3/<path>`` on the first member that answers; return etcd's JSON answer."""
+        return self._result(self._exchange(path, payload, action), action)
+
+    @staticmethod
+    def _result(reply: _Reply, action: str) -> dict:
+        if reply.response.status_code != 200:
+            raise EtcdUnavailable(f"etcd refused {action}: {_detail(reply.response)}")
+        return reply.response.json()
+
+    def _exchange(self, path: str, payload: dict, action: str, anonymous: bool = False) -> _Reply:
+        """Send one request to the current member, then to each other member while none answers.
+
+        The module docstring says which failures move on and why every
+        request may be sent again. Raises ``EtcdUnavailable`` naming the
+        members tried when none answered within ``timeout``.
+        """
+        deadline = time.monotonic() + self.timeout
+        tried, repeated = [], False
+        attempts = self.members.attempts()
+        for index, url in enumerate(attempts):
+            share = (deadline - time.monotonic()) / (len(attempts) - index)
+            if share <= 0:
+                break
+            try:
+                response = self._http[url].post(path, payload, share, anonymous)
+            except requests.RequestException as exc:
+                tried.append(f"{url} ({_failure(exc)})")
+                repeated |= not _unsent(exc)
+                self.members.failed(url)
+                continue
+            if response.status_code in UNAVAILABLE:
+                tried.append(f"{url} ({_detail(response)})")
+                repeated |= "no leader" not in _detail(response)
+                self.members.failed(url)
+                continue
+            self.members.answered(url)
+            return _Reply(response, repeated)
+        raise EtcdUnavailable(self._unanswered(action, tried))
+
+    def _unanswered(self, action: str, tried: list[str]) -> str:
+        """The sentence of an ``EtcdUnavailable``: what failed, and each member tried with what it did."""
+        untried = len(self.members.urls) - len(tried)
+        spent = f", and had no time left for {untried} more within {self.timeout:g} s" if untried else ""
+        return f"etcd did not answer while {action}: tried {', '.join(tried)}{spent}"
 
     # -- authentication ------------------------------------------------------
 
@@ -221,7 +343,7 @@ class Etcd:
         A ``root`` user left from an earlier setup gets ``password``.
         """
         if self.auth_enabled():
-            etcdauth.authenticate(self._auth.base_url, password, self.timeout)
+            etcdauth.authenticate(self.members.current, password, self.timeout)
             return False
         user = {"name": etcdauth.ROOT_USER, "password": password}
         if self._anonymous("auth/user/add", user, "adding etcd's root user").status_code != 200:
@@ -232,8 +354,7 @@ class Etcd:
 
     def _anonymous(self, path: str, payload: dict, action: str) -> requests.Response:
         """POST without a token (our session would authenticate by itself)."""
-        with _translated(action):
-            return requests.post(self._client.get_url(path), json=payload, timeout=self.timeout)
+        return self._exchange(path, payload, action, anonymous=True).response
 
     def _anonymous_ok(self, path: str, payload: dict, action: str) -> None:
         answer = self._anonymous(path, payload, action)
@@ -275,7 +396,7 @@ class Etcd:
             except WatchRefused as exc:
                 log.info("watch on %s refused (%s); authenticating again", prefix, exc)
                 with contextlib.suppress(EtcdUnavailable):
-                    self._auth.renew(exc.token)
+                    exc.auth.renew(exc.token)
                     if not renewed:
                         # A restarted etcd forgot every token: watch again at once with the new one, not
                         # after the backoff (up to 2.9 s of stale routes after an etcd restart; T6).
@@ -296,26 +417,51 @@ class Etcd:
                 "start_revision": start_revision,
             }
         }
-        response = self._client.session.post(
-            self._client.get_url("watch"), json=request, stream=True, timeout=(self.timeout, None)
-        )
+        member, response = self._open_watch(request)
         closer = threading.Thread(target=_close_when_set, args=(stop, response), daemon=True)
         closer.start()
         with contextlib.closing(response):
-            if response.status_code != 200:
-                raise EtcdUnavailable(f"watch refused: {response.status_code} {response.text[:200]}")
             try:
+                if response.status_code != 200:
+                    raise EtcdUnavailable(f"watch refused: {response.status_code} {response.text[:200]}")
                 for line in response.iter_lines():
                     if stop.is_set():
                         return
                     if line.strip():
                         yield from _events_of(json.loads(line), response.request.headers.get("Authorization"))
+            except Compacted:
+                raise
+            except WatchRefused as exc:
+                exc.auth = member.auth
+                raise
             except Exception:
                 if stop.is_set():  # closed under the reader by _close_when_set
                     return
+                self.members.failed(member.url)  # its stream broke: resume on the next member
                 raise
         if not stop.is_set():
+            self.members.failed(member.url)
             raise EtcdUnavailable("watch stream ended")
+
+    def _open_watch(self, request: dict) -> tuple[_Member, requests.Response]:
+        """Open a watch stream on the first member that accepts it (no read timeout: it is a stream)."""
+        tried = []
+        for url in self.members.attempts():
+            try:
+                connect = self.timeout / len(self.members.urls)
+                response = self._http[url].post("watch", request, (connect, None), stream=True)
+            except requests.RequestException as exc:
+                tried.append(f"{url} ({_failure(exc)})")
+                self.members.failed(url)
+                continue
+            if response.status_code in UNAVAILABLE:
+                tried.append(f"{url} ({_detail(response)})")
+                response.close()
+                self.members.failed(url)
+                continue
+            self.members.answered(url)
+            return self._http[url], response
+        raise EtcdUnavailable(self._unanswered("opening a watch", tried))
 
     # -- lock ----------------------------------------------------------------
 
@@ -330,7 +476,7 @@ class Etcd:
         owner = uuid.uuid4().hex
         deadline = time.monotonic() + timeout
         with self.lease(ttl) as lease:
-            while not self._create(key, owner, lease):
+            while self._create(key, owner, lease) != owner:
                 if time.monotonic() > deadline:
                     raise TemporaryError(f"lock {name!r} is held by another process; try again")
                 time.sleep(0.1)
@@ -356,14 +502,23 @@ class Etcd:
         }
         return bool(self._post("kv/txn", txn, f"writing {key}").get("succeeded"))
 
-    def _create(self, key: str, value: str, lease: Lease) -> bool:
-        """Write ``key`` only if it does not exist; return whether we did."""
+    def _create(self, key: str, value: str, lease: Lease) -> str | None:
+        """Write ``key`` only if it does not exist; return its value afterwards (ours if we wrote it).
+
+        Returning the value, not "written or not", makes the transaction safe
+        to repeat: when a first attempt wrote ``value`` and its answer was
+        lost, the repeat finds the key and returns our own ``value``.
+        """
         txn = {
             "compare": [{"key": _b64(key), "result": "EQUAL", "target": "CREATE", "create_revision": 0}],
             "success": [{"request_put": {"key": _b64(key), "value": _b64(value), "lease": lease.id}}],
-            "failure": [],
+            "failure": [{"request_range": {"key": _b64(key)}}],
         }
-        return bool(self._post("kv/txn", txn, f"creating {key}").get("succeeded"))
+        result = self._post("kv/txn", txn, f"creating {key}")
+        if result.get("succeeded"):
+            return value
+        kvs = (result.get("responses") or [{}])[0].get("response_range", {}).get("kvs", [])
+        return _unb64(kvs[0].get("value")) if kvs else None
 
 
 def _close_when_set(stop: threading.Event, response: requests.Response) -> None:
@@ -386,6 +541,8 @@ class WatchRefused(EtcdUnavailable):
     def __init__(self, reason: str, token: str | None):
         super().__init__(f"watch refused: {reason}")
         self.token = token
+        #: The refusing member's :class:`~deis.etcdauth.TokenAuth`, to renew its token with.
+        self.auth: etcdauth.TokenAuth | None = None
 
 
 def _events_of(message: dict, token: str | None = None) -> Iterator[Event]:
@@ -419,7 +576,7 @@ class Lease:
         self.etcd = etcd
         self.ttl = ttl
         self._keys: dict[str, str] = {}
-        self._lease = None
+        self._id: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mutex = threading.Lock()
@@ -427,7 +584,7 @@ class Lease:
     @property
     def id(self) -> int:
         """The etcd lease id currently held."""
-        return self._lease.id
+        return self._id
 
     def __enter__(self) -> Lease:
         self._grant()
@@ -437,8 +594,8 @@ class Lease:
 
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
-        with contextlib.suppress(EtcdUnavailable, etcd_exceptions.Etcd3Exception, requests.RequestException):
-            self._lease.revoke()
+        with contextlib.suppress(EtcdUnavailable):
+            self._revoke()
 
     def abandon(self) -> None:
         """Stop refreshing without revoking: the keys stay until the TTL runs out.
@@ -462,8 +619,11 @@ class Lease:
         self.etcd.delete(key)
 
     def _grant(self) -> None:
-        with _translated("granting a lease"):
-            self._lease = self.etcd._client.lease(self.ttl)
+        self._id = int(self.etcd._post("lease/grant", {"TTL": self.ttl, "ID": 0}, "granting a lease")["ID"])
+
+    def _revoke(self) -> None:
+        """Revoke the lease now, which deletes its keys."""
+        self.etcd._post("kv/lease/revoke", {"ID": self._id}, "revoking a lease")
 
     def _keep_alive(self) -> None:
         interval = max(self.ttl / 2, 0.5)
@@ -476,8 +636,8 @@ class Lease:
                 interval = 1.0
 
     def _refresh(self) -> None:
-        with _translated("refreshing a lease"):
-            remaining = self._lease.refresh()
+        answer = self.etcd._post("lease/keepalive", {"ID": self._id}, "refreshing a lease")
+        remaining = int(answer.get("result", {}).get("TTL", -1))
         if remaining <= 0:
             log.info("lease %x expired; granting a new one and re-writing %d keys", self.id, len(self._keys))
             with self._mutex:

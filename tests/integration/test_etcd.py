@@ -49,7 +49,7 @@ def test_lost_lease_is_regranted_and_keys_rewritten(etcd):
     """What happens after etcd was down longer than the TTL: the lease is gone."""
     with etcd.lease(ttl=2) as lease:
         lease.put("/deis/logs/host", "127.0.0.1")
-        lease._lease.revoke()  # the lease disappears under the holder's feet
+        lease._revoke()  # the lease disappears under the holder's feet
         assert etcd.get("/deis/logs/host") is None
         assert wait_until(lambda: etcd.get("/deis/logs/host"), 5, what="key re-written") == "127.0.0.1"
 
