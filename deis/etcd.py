@@ -91,8 +91,8 @@ UNAVAILABLE = (503, 504, 408)
 
 
 def endpoint_from_env(environ=os.environ) -> str:
-    """Return the etcd member URLs from ``DEIS_ETCD`` (comma-separated; default loopback :2379)."""
-    return environ.get("DEIS_ETCD", DEFAULT_ENDPOINT)
+    """Return the etcd member URLs from ``DEIS_ETCD`` (comma-separated; unset or empty: loopback :2379)."""
+    return environ.get("DEIS_ETCD") or DEFAULT_ENDPOINT
 
 
 @dataclass(frozen=True)

@@ -33,15 +33,15 @@ SCHEMES = ("http", "https")
 def parse(text: str) -> tuple[str, ...]:
     """Return the member URLs of a ``DEIS_ETCD`` value, validated, without trailing slashes.
 
-    Raises :class:`ConfigurationError` naming the first bad entry.
+    A member named twice counts once, at its first place, so a list can say
+    "mine first, then all of them" (what a Swarm task's value does:
+    :mod:`deisctl.swarm.specs`). Raises :class:`ConfigurationError` naming
+    the first bad entry.
     """
     entries = [entry.strip() for entry in text.split(",")]
     if not any(entries):
         raise ConfigurationError("DEIS_ETCD is empty; set it to etcd member URLs such as http://127.0.0.1:2379")
-    members = tuple(_validated(entry, text) for entry in entries)
-    if len(set(members)) != len(members):
-        raise ConfigurationError(f"DEIS_ETCD names a member twice: {text!r}; list each member once")
-    return members
+    return tuple(dict.fromkeys(_validated(entry, text) for entry in entries))
 
 
 def _validated(entry: str, text: str) -> str:

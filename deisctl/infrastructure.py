@@ -39,8 +39,8 @@ class Program:
 
 
 def etcd_addresses(environ: Mapping[str, str]) -> dict[str, tuple[str, int]]:
-    """Return the client and peer ``(host, port)`` etcd binds."""
-    client = urlsplit(endpoint_from_env(environ))
+    """Return the client and peer ``(host, port)`` etcd binds (the first of ``DEIS_ETCD``'s members)."""
+    client = urlsplit(endpoint_from_env(environ).split(",")[0])
     host = client.hostname or "127.0.0.1"
     peer_port = int(environ.get("DEIS_ETCD_PEER_PORT", "2380"))
     return {"client": (host, client.port or 2379), "peer": (host, peer_port)}

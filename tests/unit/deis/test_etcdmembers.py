@@ -31,11 +31,15 @@ def test_a_comma_separated_list_keeps_its_order_and_drops_spaces_and_trailing_sl
     ("http://10.0.0.11:2379/v3", "must be only scheme, host and port, e.g. http://10.0.0.11:2379"),
     ("http://10.0.0.11:2379,,http://10.0.0.12:2379", "empty entry"),
     ("", "DEIS_ETCD is empty"),
-    ("http://10.0.0.11:2379,http://10.0.0.11:2379/", "names a member twice"),
 ])
 def test_a_bad_entry_is_named_in_the_error(text, says):
     with pytest.raises(ConfigurationError, match=re.escape(says)):
         parse(text)
+
+
+def test_a_member_named_twice_counts_once_at_its_first_place():
+    assert parse("http://etcd-b:2379,http://etcd-a:2379,http://etcd-b:2379/,http://etcd-c:2379") == (
+        "http://etcd-b:2379", "http://etcd-a:2379", "http://etcd-c:2379")
 
 
 def test_only_the_bad_entry_of_a_list_is_named():
