@@ -16,13 +16,22 @@ an overlay uses the ``dnsrr`` endpoint mode. All three join the apps overlay
 at their overlay address, and a publisher can only probe its node's app
 containers from inside that network.
 
-**Each task's etcd.** The components read one endpoint, ``DEIS_ETCD``
-(:mod:`deis.etcd` takes no list of members yet), so each task is given its
-own node's member: ``DEIS_ETCD=http://deis-etcd-{{.Node.ID}}:2379`` — Swarm
-expands the template per task — and every task's ``/etc/hosts`` maps each
-node's ``deis-etcd-<node ID>`` to that node's address. A node that joins
-changes the map, so the next ``start platform`` rolls the services once.
-``Settings.etcd`` gives one endpoint to all tasks instead.
+**Each task's etcd.** ``DEIS_ETCD`` takes a list of members and a client
+moves on to the next when the one it talks to stops answering
+(:mod:`deis.etcdmembers`). Each task is given its own node's member first,
+then every node's member::
+
+    DEIS_ETCD=http://deis-etcd-{{.Node.ID}}:2379,http://deis-etcd-<n1>:2379,http://deis-etcd-<n2>:2379,…
+
+Swarm expands the template per task; the member named twice counts once, at
+its first place, so a task talks to its own node's etcd (no hop across the
+network while it answers) and falls back to the others in node-ID order.
+Members are named by alias, and every task's ``/etc/hosts`` maps each node's
+``deis-etcd-<node ID>`` to that node's address, because the one value must
+name "my node's member" before Swarm places the task and only the node ID
+can be templated. A node that joins changes the list and the map, so the
+next ``start platform`` rolls the services once. ``Settings.etcd`` gives one
+value (one endpoint or a list) to all tasks instead.
 
 **Level-triggered.** Every spec carries :data:`COMPONENT_LABEL` and
 :data:`HASH_LABEL`, a hash of the spec without it. :func:`plan` compares the
@@ -108,11 +117,12 @@ def etcd_alias(node_id: str) -> str:
 
 
 def _etcd(settings: Settings, nodes: Iterable[Node]) -> tuple[str, list[str]]:
-    """The ``DEIS_ETCD`` value and the ``/etc/hosts`` lines that make it each task's own node's member."""
+    """The ``DEIS_ETCD`` value (own node's member first, then all) and the ``/etc/hosts`` lines naming them."""
     if settings.etcd:
         return settings.etcd, []
-    hosts = [f"{node.address} {etcd_alias(node.id)}" for node in sorted(nodes, key=lambda node: node.id)]
-    return f"http://{etcd_alias(NODE_ID)}:{settings.etcd_port}", hosts
+    nodes = sorted(nodes, key=lambda node: node.id)
+    members = [f"http://{etcd_alias(node_id)}:{settings.etcd_port}" for node_id in [NODE_ID, *(n.id for n in nodes)]]
+    return ",".join(members), [f"{node.address} {etcd_alias(node.id)}" for node in nodes]
 
 
 def _nanoseconds(seconds: float) -> int:

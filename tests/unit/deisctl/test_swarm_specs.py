@@ -2,7 +2,7 @@
 
 import pytest
 
-from deis import isolation
+from deis import etcdmembers, isolation
 from deisctl import images
 from deisctl.swarm import specs
 from deisctl.swarm.specs import HASH_LABEL, Node, Settings
@@ -48,11 +48,18 @@ def test_default_router_ports_are_80_443_2222_and_health(built):
     assert all(port["PublishMode"] == "host" for port in built["router"]["EndpointSpec"]["Ports"])
 
 
-def test_each_task_reads_its_own_nodes_etcd_member(built):
+def test_each_task_reads_its_own_nodes_etcd_member_first_then_every_member(built):
     container = built["publisher"]["TaskTemplate"]["ContainerSpec"]
-    assert "DEIS_ETCD=http://deis-etcd-{{.Node.ID}}:2379" in container["Env"]
+    assert ("DEIS_ETCD=http://deis-etcd-{{.Node.ID}}:2379,http://deis-etcd-n1:2379,http://deis-etcd-n2:2379"
+            in container["Env"])
     assert "HOST={{.Node.Hostname}}" in container["Env"]
     assert container["Hosts"] == ["10.0.0.11 deis-etcd-n1", "10.0.0.12 deis-etcd-n2"]
+
+
+def test_as_swarm_expands_it_on_a_node_a_task_has_its_own_member_first_and_each_member_once(built):
+    env = dict(line.split("=", 1) for line in built["router"]["TaskTemplate"]["ContainerSpec"]["Env"])
+    on_n2 = env["DEIS_ETCD"].replace(specs.NODE_ID, "n2")
+    assert etcdmembers.parse(on_n2) == ("http://deis-etcd-n2:2379", "http://deis-etcd-n1:2379")
 
 
 def test_one_etcd_endpoint_for_all_tasks_when_set():
