@@ -112,7 +112,7 @@ def address_command(component: str, overlay: bool) -> list[str]:
 
     A fixed line: no setting or user text reaches the shell.
     """
-    name = '"$(hostname)"' if overlay else '"deis-node-$DEIS_NODE_ID"'
+    name = '"$(cat /etc/hostname)"' if overlay else '"deis-node-$DEIS_NODE_ID"'
     variables = " ".join(f'{variable}="$1"' for variable in HOST_VARIABLES[component])
     script = (f"set -- $(getent hosts {name}); "
               f'[ -n "$1" ] || {{ echo "deis-{component}: no address for {name}" >&2; exit 1; }}; '

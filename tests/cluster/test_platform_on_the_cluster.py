@@ -135,9 +135,12 @@ def test_start_platform_register_push_scale_and_every_task_where_placement_says(
     platform = deisctl(data, "start", "platform", timeout=900, check=False)
     start_command = time.monotonic() - started
     assert platform.returncode == 0, f"{platform.stdout}\n{platform.stderr}\n{journals(data)}"
-    tiers = [line for line in platform.stdout.splitlines() if not line.startswith(" ")]
-    assert tiers[:2] == ["logging: logger, logspout", "control plane: database, registry, controller, builder"], \
-        platform.stdout
+    lines = platform.stdout.splitlines()
+    tiers = ["logging: logger, logspout", "control plane: database, registry, controller, builder",
+             "data plane: publisher", "router: router"]
+    assert all(tier in lines for tier in tiers), platform.stdout
+    assert [lines.index(tier) for tier in tiers] == sorted(lines.index(tier) for tier in tiers), platform.stdout
+    assert lines.index("  running: logger, logspout") < lines.index(tiers[1]), "a tier began before the last ran"
     while not api_answers(h2.ip):
         assert time.monotonic() - started < 300, f"the API did not answer through h2's router\n{journals(data)}"
         time.sleep(0.5)

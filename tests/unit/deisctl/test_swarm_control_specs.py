@@ -43,7 +43,7 @@ def test_every_task_can_look_up_its_nodes_address_and_announces_it(built):
         assert not any(line.startswith("HOST=") for line in container["Env"]), "the entrypoint sets HOST"
         assert container["Command"][:2] == ["/bin/sh", "-c"]
         assert container["Command"][2].endswith(f"exec /usr/local/bin/deis-{component}")
-    assert '"$(hostname)"' in built["database"]["TaskTemplate"]["ContainerSpec"]["Command"][2]
+    assert '"$(cat /etc/hostname)"' in built["database"]["TaskTemplate"]["ContainerSpec"]["Command"][2]
     assert '"deis-node-$DEIS_NODE_ID"' in built["controller"]["TaskTemplate"]["ContainerSpec"]["Command"][2]
 
 
