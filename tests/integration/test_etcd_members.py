@@ -232,3 +232,16 @@ def _answers(etcd: Etcd, key: str) -> str | None:
         return etcd.get(key)
     except EtcdUnavailable:
         return None
+
+
+def test_with_authentication_each_member_gets_its_own_token_and_failover_needs_no_hand_work(cluster):
+    members = cluster.leader_first()
+    environ = {"DEIS_ETCD_PASSWORD": "s3cret"}
+    assert Etcd(",".join(m.url for m in members), timeout=TIMEOUT, environ={}).enable_auth("s3cret")
+    etcd = Etcd(",".join(m.url for m in members), timeout=TIMEOUT, environ=environ)
+    etcd.put("/deis/test/secret", "1")
+    cluster.kill(members[0])
+    assert _put_retrying(etcd, "/deis/test/secret", "2")
+    assert etcd.get("/deis/test/secret") == "2"
+    assert etcd.members.current != members[0].url
+    assert etcd.auth_enabled()  # what a client without the password gets (tokens are shared in a process)
