@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -173,7 +174,15 @@ def config(platform: Platform, target: str, action: str, pairs: tuple[str, ...])
       deisctl config platform set sshPrivateKey=~/.ssh/deis   (stores the file)
       deisctl config router get bodySize
       deisctl config controller rm registrationMode
+
+    In cluster mode 'deisctl config store set url=URL' records the store in
+    cluster.json (as 'cluster bootstrap --store' does); 'start platform'
+    then gives it to the components that keep data.
     """
+    recorded = _run(swarm_state.load)
+    if recorded is not None and target == "store":
+        _cluster_store(recorded, action, pairs)
+        return
     _run(platform.ensure_etcd)
     etcd = platform.etcd()
     for pair in pairs:
@@ -196,6 +205,26 @@ def config(platform: Platform, target: str, action: str, pairs: tuple[str, ...])
         else:
             _run(etcd.delete, keys.component(target, pair))
             click.echo(f"{pair}: removed")
+
+
+def _cluster_store(recorded: swarm_state.ClusterState, action: str, pairs: tuple[str, ...]) -> None:
+    """``deisctl config store get|set|rm url`` on a cluster: the store URL in cluster.json."""
+    from deisctl.swarm import control_specs
+
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if name != "url" or bool(separator) != (action == "set"):
+            raise click.UsageError("on a cluster the store has one setting here: "
+                                   "'deisctl config store set url=file:///srv/deis-store' (or get url, rm url)")
+        if action == "get":
+            if not recorded.settings.store:
+                raise DeisctlError("the cluster has no store; 'deisctl config store set url=URL'")
+            click.echo(recorded.settings.store)
+            continue
+        store = _run(control_specs.check_store, value) if action == "set" else ""
+        recorded = dataclasses.replace(recorded, settings=dataclasses.replace(recorded.settings, store=store))
+        _run(swarm_state.save, recorded)
+        click.echo(f"url: {store or 'removed'} (in {swarm_state.path()}; 'deisctl start platform' applies it)")
 
 
 def _setting_value(target: str, name: str, value: str) -> str:

@@ -151,3 +151,20 @@ def test_bad_scale_and_roles_are_usage_errors_with_nothing_made(tmp_path):
     state.save(state.ClusterState(("unix:///nonexistent.sock",)), tmp_path / "cluster.json")
     unreachable = runner.invoke(main, ["--data-dir", str(tmp_path), "status"])
     assert unreachable.exit_code == 1 and "no Swarm manager answers" in unreachable.output
+
+
+def test_config_store_on_a_cluster_records_a_checked_url_in_the_cluster_file(tmp_path):
+    runner = CliRunner()
+    file = tmp_path / "cluster.json"
+    state.save(state.ClusterState(("unix:///a.sock",)), file)
+    base = ["--data-dir", str(tmp_path), "config", "store"]
+    stored = runner.invoke(main, [*base, "set", "url=file:///srv/deis-store"])
+    assert stored.exit_code == 0, stored.output
+    assert state.load(file).settings.store == "file:///srv/deis-store"
+    assert runner.invoke(main, [*base, "get", "url"]).output == "file:///srv/deis-store\n"
+    refused = runner.invoke(main, [*base, "set", "url=file:///srv/../etc"])
+    assert refused.exit_code == 1 and "no '..'" in refused.output
+    assert state.load(file).settings.store == "file:///srv/deis-store"
+    assert runner.invoke(main, [*base, "set", "bucket=x"]).exit_code == 2
+    assert runner.invoke(main, [*base, "rm", "url"]).exit_code == 0
+    assert state.load(file).settings.store == ""
