@@ -9,9 +9,12 @@ The rule, in one place (:class:`Members`): a client sends each request to
 the *current* member; when that member fails to answer (connection refused
 or timed out, or it says it has no leader), the same request goes to the
 next member, once per member, in list order, wrapping round. The first one
-that answers becomes current, so later requests go straight to it. A client
-stays on the member it moved to until that one fails too: it does not drift
-back to its first choice (a restarted component starts on it again).
+that answers becomes current, so later requests go straight to it. Once
+every :data:`RETURN_AFTER` seconds a client that moved off its first member
+tries that one first again, and stays if it answers: a node's member that
+comes back gets its own node's components back (no hop across the network,
+and load spread as the lists were written), and the cost while it is still
+down is one refused connection (or one share of the timeout) per period.
 
 What may be sent again is decided by :class:`deis.etcd.Etcd`, which knows
 what each request does; this module only chooses where.
@@ -23,11 +26,15 @@ notion of a member list, hence this module.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from deis.errors import ConfigurationError
 
 SCHEMES = ("http", "https")
+#: Seconds after which a client that moved off its first member tries it first again.
+RETURN_AFTER = 30.0
 
 
 def parse(text: str) -> tuple[str, ...]:
@@ -67,11 +74,16 @@ def _validated(entry: str, text: str) -> str:
 class Members:
     """The member list of one client and which of them it talks to now (thread-safe)."""
 
-    def __init__(self, urls: tuple[str, ...]):
+    def __init__(self, urls: tuple[str, ...], return_after: float = RETURN_AFTER,
+                 clock: Callable[[], float] = time.monotonic):
         if not urls:
             raise ValueError("an etcd client needs at least one member")
         self.urls = tuple(urls)
+        self.return_after = return_after
+        self._clock = clock
         self._current = 0
+        #: When the first member last failed.
+        self._first_failed = clock()
         self._lock = threading.Lock()
 
     @property
@@ -80,9 +92,16 @@ class Members:
         return self.urls[self._current]
 
     def attempts(self) -> tuple[str, ...]:
-        """Every member once, the current one first, then the rest in list order (wrapping round)."""
+        """Every member once: the current one first, then the rest in list order (wrapping round).
+
+        The first member goes first instead when the client moved off it
+        at least ``return_after`` seconds ago.
+        """
         start = self._current
-        return self.urls[start:] + self.urls[:start]
+        order = self.urls[start:] + self.urls[:start]
+        if start and self._clock() - self._first_failed >= self.return_after:
+            return (self.urls[0], *(url for url in order if url != self.urls[0]))
+        return order
 
     def answered(self, url: str) -> None:
         """``url`` answered: make it current."""
@@ -92,6 +111,8 @@ class Members:
     def failed(self, url: str) -> None:
         """``url`` did not answer: move on to the next member, unless another thread already did."""
         with self._lock:
+            if url == self.urls[0]:
+                self._first_failed = self._clock()
             if self.urls[self._current] == url:
                 self._current = (self._current + 1) % len(self.urls)
 

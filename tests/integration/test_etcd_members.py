@@ -245,3 +245,20 @@ def test_with_authentication_each_member_gets_its_own_token_and_failover_needs_n
     assert etcd.get("/deis/test/secret") == "2"
     assert etcd.members.current != members[0].url
     assert etcd.auth_enabled()  # what a client without the password gets (tokens are shared in a process)
+
+
+def test_a_client_returns_to_its_first_member_once_that_one_is_back(cluster):
+    leader, follower, other = cluster.leader_first()
+    members = [follower, leader, other]  # a follower first this time: no election, failover at once
+    etcd = _client(members)
+    etcd.members.return_after = 1.0
+    cluster.kill(members[0])
+    started = time.monotonic()
+    etcd.put("/deis/test/back", "1")
+    print(f"put after killing a follower member: {time.monotonic() - started:.2f} s")
+    assert etcd.members.current != members[0].url
+    cluster.start(members[0])
+    wait_until(lambda: _writable(members[0].url), 30, what="the first member serving again")
+    time.sleep(1.0)
+    assert etcd.get("/deis/test/back") == "1"
+    assert etcd.members.current == members[0].url

@@ -90,3 +90,38 @@ def test_one_member_stays_current_whatever_happens():
     members = Members(parse("http://127.0.0.1:2379"))
     members.failed("http://127.0.0.1:2379")
     assert members.attempts() == ("http://127.0.0.1:2379",)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_the_first_member_is_tried_first_again_after_a_while_and_kept_if_it_answers():
+    clock = Clock()
+    members = Members(parse(THREE), return_after=30, clock=clock)
+    members.failed("http://10.0.0.11:2379")
+    members.failed("http://10.0.0.12:2379")
+    clock.now += 29
+    assert members.attempts()[0] == "http://10.0.0.13:2379"
+    clock.now += 1
+    assert members.attempts() == ("http://10.0.0.11:2379", "http://10.0.0.13:2379", "http://10.0.0.12:2379")
+    members.answered("http://10.0.0.11:2379")
+    assert members.current == "http://10.0.0.11:2379"
+
+
+def test_a_first_member_still_down_is_tried_again_only_a_period_later():
+    clock = Clock()
+    members = Members(parse(THREE), return_after=30, clock=clock)
+    members.failed("http://10.0.0.11:2379")
+    clock.now += 30
+    assert members.attempts()[0] == "http://10.0.0.11:2379"
+    members.failed("http://10.0.0.11:2379")  # still down: not current, so nothing moves
+    assert members.current == "http://10.0.0.12:2379"
+    assert members.attempts()[0] == "http://10.0.0.12:2379"
+    clock.now += 30
+    assert members.attempts()[0] == "http://10.0.0.11:2379"
+
