@@ -132,8 +132,9 @@ def test_bootstrap_start_status_stop_on_three_managers(bare, tmp_path):
 
         status = deisctl(data, "status").stdout.splitlines()
         assert status[0].split() == ["COMPONENT", "MODE", "RUNNING", "NODES"]
-        assert status[1].split() == ["publisher", "global", "3/3", "h1,h2,h3"]
-        assert status[2].split() == ["logspout", "global", "3/3", "h1,h2,h3"]
+        # in start order: the logging tier (logspout) before the data plane (publisher)
+        assert status[1].split() == ["logspout", "global", "3/3", "h1,h2,h3"]
+        assert status[2].split() == ["publisher", "global", "3/3", "h1,h2,h3"]
         assert status[3].split() == ["router", "global", "2/2", "h2,h3"]
         assert deisctl(data, "list").stdout == "\n".join(status) + "\n"
 
