@@ -150,8 +150,9 @@ def main(ctx: click.Context, data_dir: str) -> None:
 
     \b
     On a cluster of hosts running Docker (from one that reaches their APIs):
-      deisctl cluster bootstrap tcp://10.0.0.1:2375 tcp://10.0.0.2:2375 tcp://10.0.0.3:2375
-      deisctl start platform      # publisher, logspout, router as Swarm services
+      deisctl cluster bootstrap tcp://10.0.0.1:2375 tcp://10.0.0.2:2375 tcp://10.0.0.3:2375 \\
+          --store file:///srv/deis-store   # a folder every host mounts there (NFS)
+      deisctl start platform      # every component as Swarm services, tier by tier
       deisctl machines            # the hosts, their roles and health
       deisctl status              # each service's tasks and nodes
     """
