@@ -124,7 +124,8 @@ def render(config: RegistryConfig) -> str:
     """Return the YAML config of ``config``; raise ``ConfigurationError`` if it would not parse."""
     text = _template().render(
         log_level=config.log_level, s3=config.s3, storage_dir=config.storage_dir, address=config.address,
-        http_secret=config.http_secret, redis_address=config.redis_address, redis_db=config.redis_db,
+        http_secret=config.http_secret, redis_host=config.redis_host, redis_address=config.redis_address,
+        redis_db=config.redis_db,
     )
     try:
         yaml.safe_load(text)

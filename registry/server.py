@@ -71,8 +71,9 @@ class Registry:
         write_config(self.config_path, render(self.config))
         if self.config.s3 is None:
             Path(self.config.storage_dir).mkdir(parents=True, exist_ok=True)
-        log.info("storage: %s; cache: redis %s db %d", self._storage(), self.config.redis_address,
-                 self.config.redis_db)
+        log.info("storage: %s; cache: %s", self._storage(),
+                 f"redis {self.config.redis_address} db {self.config.redis_db}" if self.config.redis_host
+                 else "in memory (no Redis set)")
         self.collect()
         self._start_child()
         return self
@@ -97,7 +98,8 @@ class Registry:
         try:
             done = collector.garbage_collect(self.binary, self.config_path, self.environ,
                                              self.settings.get("gcDeleteUntagged"))
-            cache.flush(self.config.redis_host, self.config.redis_port, self.config.redis_db)
+            if self.config.redis_host:  # an in-memory cache starts empty with the registry
+                cache.flush(self.config.redis_host, self.config.redis_port, self.config.redis_db)
         except DeisError as exc:
             log.error("%s", exc)
             return None

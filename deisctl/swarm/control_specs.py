@@ -31,8 +31,9 @@ console script:
 serves (``registry/server.py``) and then flushes its Redis cache; a second
 replica would serve pushes during the first one's collection, which may
 delete their blobs. Swarm restarts the one task elsewhere; its blobs are on
-the store, so nothing is lost. No Redis runs on the cluster yet: the registry
-logs that its blob-descriptor cache is away and stats the storage instead.
+the store, so nothing is lost. No Redis runs on the cluster yet, so its
+blob-descriptor cache is in memory (``DEIS_REDIS_HOST`` empty), which is
+right for one registry: the cache starts empty after each collection.
 
 **The store.** :attr:`Settings.store` (``cluster bootstrap --store URL``) is
 given to the logger and the database as ``storeUrl`` and becomes the
@@ -140,6 +141,8 @@ def _environment(settings: specs.Settings, component: str) -> dict[str, str]:
         env[f"DEIS_{component.upper()}_BIND"] = "0.0.0.0"
     if component in ("logger", "database") and settings.store:
         env[f"DEIS_{component.upper()}_STOREURL"] = settings.store
+    if component == "registry":
+        env["DEIS_REDIS_HOST"] = ""  # its blob-descriptor cache in memory: no Redis runs on the cluster yet
     if component == "registry" and store_folder(settings.store):
         env["DEIS_REGISTRY_STORAGEDIR"] = posixpath.join(store_folder(settings.store), "registry")
     if component == "controller":

@@ -188,6 +188,9 @@ def test_start_platform_register_push_scale_and_every_task_where_placement_says(
     assert nodes == ["h1", "h2", "h3"], nodes
     assert len(bodies) == 3, bodies
 
+    registry = deisctl(data, "journal", "registry", "-n", "5000").stdout
+    assert "cache: in memory" in registry and "connecting to redis" not in registry, registry[-2000:]
+
     # scale controller=3 adds a third task, restarts none, and a later start keeps it
     with contextlib.closing(bed.hosts[0].docker()) as manager:
         before = running_tasks(manager, "deis-controller")
