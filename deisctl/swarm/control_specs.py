@@ -39,8 +39,15 @@ right for one registry: the cache starts empty after each collection.
 given to the logger and the database as ``storeUrl`` and becomes the
 registry's folder. A ``file://`` store is a folder every node mounts at the
 same path (an operator's NFS mount; on the bed all hosts share this machine's
-filesystem); it is bind-mounted into those tasks. The database's data folder
-is a local volume: wherever Swarm starts it, it restores from the store.
+filesystem); it is bind-mounted into those tasks.
+
+**The database's data folder lives and dies with its task** (the container's
+own layer, no named volume): every task Swarm starts restores from the store.
+A named volume per node would outlive the task, and ``database/restore.py``
+always uses an existing data folder as it is (v1 lost databases by wiping
+one) — so a database that moved away and later came back to a node would
+serve that node's stale copy. A clean stop pushes a last base backup, so an
+update loses nothing; a crash loses at most ``archiveTimeout`` of commits.
 """
 
 from __future__ import annotations
@@ -76,7 +83,7 @@ PORTS = {
 #: The settings of each component that hold its announced address.
 HOST_VARIABLES = {component: ("HOST", f"DEIS_{component.upper()}_HOST") for component in COMPONENTS}
 STORE_SCHEMES = ("file", "s3", "rados")
-#: Where the database's local volume is mounted; its data folder is ``<this>/database``.
+#: The database's data dir inside its container (``<this>/database``, in the task's own layer).
 DATA_DIR = "/var/lib/deis"
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
 
@@ -128,8 +135,6 @@ def _mounts(settings: specs.Settings, component: str) -> list[dict]:
     folder = store_folder(settings.store)
     if folder and component in ("logger", "database", "registry"):
         mounts.append({"Type": "bind", "Source": folder, "Target": folder})
-    if component == "database":
-        mounts.append({"Type": "volume", "Source": "deis-database-data", "Target": DATA_DIR})
     return mounts
 
 

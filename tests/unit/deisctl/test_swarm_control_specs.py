@@ -66,7 +66,7 @@ def test_a_file_store_is_mounted_at_its_path_into_the_tasks_that_keep_data(built
         return {(m["Type"], m["Source"], m["Target"]) for m in mounts}
     shared = ("bind", "/srv/deis-store", "/srv/deis-store")
     assert shared in sources("logger") and shared in sources("registry") and shared in sources("database")
-    assert ("volume", "deis-database-data", "/var/lib/deis") in sources("database")
+    assert not [m for m in sources("database") if m[0] == "volume"], "a node's old copy would outlive the task"
     assert shared not in sources("controller")
     env = {c: built[c]["TaskTemplate"]["ContainerSpec"]["Env"] for c in built}
     assert f"DEIS_LOGGER_STOREURL={STORE}" in env["logger"] and f"DEIS_DATABASE_STOREURL={STORE}" in env["database"]
