@@ -41,8 +41,9 @@ registry's folder. A ``file://`` store is a folder every node mounts at the
 same path (an operator's NFS mount; on the bed all hosts share this machine's
 filesystem); it is bind-mounted into those tasks.
 
-**The database's data folder lives and dies with its task** (the container's
-own layer, no named volume): every task Swarm starts restores from the store.
+**The database's data folder lives and dies with its task** (an anonymous
+volume, removed with the task's container): every task Swarm starts restores
+from the store.
 A named volume per node would outlive the task, and ``database/restore.py``
 always uses an existing data folder as it is (v1 lost databases by wiping
 one) — so a database that moved away and later came back to a node would
@@ -83,7 +84,7 @@ PORTS = {
 #: The settings of each component that hold its announced address.
 HOST_VARIABLES = {component: ("HOST", f"DEIS_{component.upper()}_HOST") for component in COMPONENTS}
 STORE_SCHEMES = ("file", "s3", "rados")
-#: The database's data dir inside its container (``<this>/database``, in the task's own layer).
+#: The database's data dir inside its container (``<this>/database``, on the task's anonymous volume).
 DATA_DIR = "/var/lib/deis"
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
 
@@ -135,6 +136,10 @@ def _mounts(settings: specs.Settings, component: str) -> list[dict]:
     folder = store_folder(settings.store)
     if folder and component in ("logger", "database", "registry"):
         mounts.append({"Type": "bind", "Source": folder, "Target": folder})
+    if component == "database":
+        # Anonymous: removed with the task's container. Its folder is 0755, which PostgreSQL's
+        # user needs to reach the data dir (the platform's own folders are made private).
+        mounts.append({"Type": "volume", "Target": DATA_DIR})
     return mounts
 
 
