@@ -41,9 +41,10 @@ registry's folder. A ``file://`` store is a folder every node mounts at the
 same path (an operator's NFS mount; on the bed all hosts share this machine's
 filesystem); it is bind-mounted into those tasks.
 
-**The database's data folder lives and dies with its task** (an anonymous
-volume, removed with the task's container): every task Swarm starts restores
-from the store.
+**The database's data folder lives and dies with its task**: an anonymous
+volume, a new one for every task and never reused (measured on the bed: it
+goes when Swarm prunes the dead task's container, task history 5 by default),
+so every task Swarm starts restores from the store.
 A named volume per node would outlive the task, and ``database/restore.py``
 always uses an existing data folder as it is (v1 lost databases by wiping
 one) — so a database that moved away and later came back to a node would
