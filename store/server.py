@@ -2,7 +2,8 @@
 
 With ``backend=ceph`` (``deisctl config store set backend=ceph``) it runs
 this host's Ceph daemons and announces the S3 gateway (see
-:mod:`store.ceph.service`). For the ``file://`` backend, the default, there
+:mod:`store.ceph.service`); on a cluster, where ``daemon`` names one of
+them, it runs that daemon for its Swarm task (:mod:`store.ceph.node`). For the ``file://`` backend, the default, there
 is no daemon to run: the store is a folder on this host. :func:`run` checks
 it can write there, announces ``/deis/store/url`` and ``/deis/store/backend``
 under a lease (so clients such as the logger find it, and a dead store
@@ -43,6 +44,11 @@ def check(store) -> bool:
 
 def run(etcd: Etcd, settings: Settings, stop: threading.Event) -> None:
     """Announce the store until ``stop`` is set; SystemExit when the store cannot be written."""
+    if settings.get("backend") == "ceph" and settings.get("daemon"):
+        from store.ceph import node
+
+        node.run(etcd, settings, stop, CHECK_INTERVAL)
+        return
     if settings.get("backend") == "ceph":
         from store.ceph import service
 

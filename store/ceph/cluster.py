@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from deis.errors import TemporaryError
-from store.ceph.layout import MGR_ID, MON_ID, OSD_ID, RGW_ID, Identity, Layout, keyrings
+from store.ceph.layout import OSD_ID, Identity, Layout, keyrings
 
 log = logging.getLogger(__name__)
 
@@ -85,20 +85,15 @@ class Cluster:
         self.layout.conf.write_text(self.layout.render_conf(self.identity.fsid))
         contents = keyrings(self.identity)
         for name in ("mon", "admin", "rgw"):
-            _write_secret(self.layout.keyring(name), contents[name])
-        _write_secret(self.layout.identity_file, self.identity.to_json())
+            write_secret(self.layout.keyring(name), contents[name])
+        write_secret(self.layout.identity_file, self.identity.to_json())
         self.layout.mgr_data.mkdir(parents=True, exist_ok=True)
-        _write_secret(self.layout.mgr_data / "keyring", contents["mgr"])
+        write_secret(self.layout.mgr_data / "keyring", contents["mgr"])
 
     def bootstrap(self) -> None:
         """Make the monitor store and the OSD, start everything, create the S3 user and pools."""
         self.write_files()
-        monmap = self.layout.root / "monmap"
-        address = f"[v2:{self.layout.host}:{self.layout.mon_port}]"
-        self._run(["monmaptool", "--create", "--clobber", "--fsid", self.identity.fsid,
-                   "--addv", MON_ID, address, str(monmap)])
-        self._run(["ceph-mon", "--mkfs", "-i", MON_ID, "-c", str(self.layout.conf), "--monmap", str(monmap),
-                   "--keyring", str(self.layout.keyring("mon"))])
+        self.make_monitor()
         self._spawn("mon")
         self._spawn("mgr")
         self._make_osd()
@@ -107,11 +102,19 @@ class Cluster:
         self._spawn("radosgw")
         self.ensure_pools_and_user()
 
+    def make_monitor(self) -> None:
+        """Make this host's monitor store from the initial monitor map: every monitor the layout names."""
+        monmap = self.layout.root / "monmap"
+        additions = [part for name, address in self.layout.monitor_addresses for part in ("--addv", name, address)]
+        self._run(["monmaptool", "--create", "--clobber", "--fsid", self.identity.fsid, *additions, str(monmap)])
+        self._run(["ceph-mon", "--mkfs", "-i", self.layout.mon_id, "-c", str(self.layout.conf),
+                   "--monmap", str(monmap), "--keyring", str(self.layout.keyring("mon"))])
+
     def _make_osd(self) -> None:
         secret = json.dumps({"cephx_secret": self.identity.osd_key})
         self.ceph("osd", "new", self.identity.osd_uuid, str(OSD_ID), "-i", "-", stdin=secret)
         self.layout.osd_data.mkdir(parents=True, exist_ok=True)
-        _write_secret(self.layout.osd_data / "keyring", keyrings(self.identity)["osd"])
+        write_secret(self.layout.osd_data / "keyring", keyrings(self.identity)["osd"])
         self._run(["ceph-osd", "-c", str(self.layout.conf), "-i", str(OSD_ID), "--mkfs",
                    "--osd-uuid", self.identity.osd_uuid], timeout=120)
 
@@ -137,11 +140,12 @@ class Cluster:
     def argv(self, daemon: str) -> list[str]:
         """Return the foreground command line of ``daemon`` (pure)."""
         conf = str(self.layout.conf)
+        layout = self.layout
         return {
-            "mon": ["ceph-mon", "-f", "-c", conf, "-i", MON_ID],
-            "mgr": ["ceph-mgr", "-f", "-c", conf, "-i", MGR_ID],
-            "osd": ["ceph-osd", "-f", "-c", conf, "-i", str(OSD_ID)],
-            "radosgw": ["radosgw", "-f", "-c", conf, "-n", f"client.rgw.{RGW_ID}"],
+            "mon": ["ceph-mon", "-f", "-c", conf, "-i", layout.mon_id],
+            "mgr": ["ceph-mgr", "-f", "-c", conf, "-i", layout.mgr_id],
+            "osd": ["ceph-osd", "-f", "-c", conf, "-i", str(layout.osd_id)],
+            "radosgw": ["radosgw", "-f", "-c", conf, "-n", f"client.rgw.{layout.rgw_id}"],
         }[daemon]
 
     def start(self) -> None:
@@ -154,10 +158,14 @@ class Cluster:
         self.ensure_pools_and_user()
 
     def _spawn(self, daemon: str) -> subprocess.Popen:
-        output = open(self.layout.root / "log" / f"{daemon}.out", "ab")  # noqa: SIM115 - owned by the child
+        if self.layout.log_to_stderr:  # a container's log: ours
+            output = None
+        else:
+            output = open(self.layout.root / "log" / f"{daemon}.out", "ab")  # noqa: SIM115 - owned by the child
         process = subprocess.Popen(self.argv(daemon), stdin=subprocess.DEVNULL, stdout=output,
                                    stderr=subprocess.STDOUT, env=environment(), start_new_session=True)
-        output.close()
+        if output is not None:
+            output.close()
         (self.layout.root / "run" / f"{daemon}.pid").write_text(f"{process.pid}\n")
         self.processes[daemon] = process
         if daemon == "mon":
@@ -245,7 +253,8 @@ class Cluster:
             time.sleep(0.2)
 
 
-def _write_secret(path: Path, text: str) -> None:
+def write_secret(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (from the moment it exists)."""
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text(text)

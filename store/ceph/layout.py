@@ -1,10 +1,16 @@
-"""Where a one-host Ceph cluster keeps its files, and the identity that makes it one cluster.
+"""Where a Ceph cluster's daemons on one host keep their files, and the identity that makes it one cluster.
 
 Everything lives in one folder with its own ``ceph.conf``, so several
 clusters (a test run's, the platform's) never meet. The identity — fsid,
 keys and the gateway's S3 credentials — is what etcd keeps under
-``/deis/store/*`` so that another host could join later (v1's store-monitor
-did the same).
+``/deis/store/*`` on one host (v1's store-monitor did the same); on a
+cluster it is a Docker secret (:mod:`store.ceph.node`).
+
+One host runs one monitor ``a`` with pools of size 1. On a cluster
+(:attr:`Layout.node` set) each host's daemons take the node's name, every
+monitor is listed in ``mon host``, pools are replicated across hosts
+(``size``/``min_size``, CRUSH's failure domain the host) and the daemons log
+to standard error, which is their container's log.
 """
 
 from __future__ import annotations
@@ -79,6 +85,34 @@ class Layout:
     #: Test settings (fast paxos, few shards, pool deletion allowed).
     fast: bool = False
     tuning: dict[str, str] = field(default_factory=dict)
+    #: On a cluster: this host's name, the id of its monitor, manager and gateway and its CRUSH host.
+    node: str = ""
+    #: On a cluster: every monitor as ``(name, address)``; empty: monitor ``a`` at ``host``.
+    monitors: tuple[tuple[str, str], ...] = ()
+    #: Copies of each object, and how many must be up for it to be written.
+    size: int = 1
+    min_size: int = 1
+    osd_id: int = OSD_ID
+    #: Daemons log to standard error (a container's log) instead of files under ``log/``.
+    log_to_stderr: bool = False
+
+    @property
+    def mon_id(self) -> str:
+        return self.node or MON_ID
+
+    @property
+    def mgr_id(self) -> str:
+        return self.node or MGR_ID
+
+    @property
+    def rgw_id(self) -> str:
+        return self.node or RGW_ID
+
+    @property
+    def monitor_addresses(self) -> tuple[tuple[str, str], ...]:
+        """Every monitor as ``(name, v2 address)``; this host's alone on one host."""
+        monitors = self.monitors or ((MON_ID, self.host),)
+        return tuple((name, f"[v2:{address}:{self.mon_port}]") for name, address in monitors)
 
     @property
     def conf(self) -> Path:
@@ -90,15 +124,15 @@ class Layout:
 
     @property
     def mon_data(self) -> Path:
-        return self.root / "mon" / f"ceph-{MON_ID}"
+        return self.root / "mon" / f"ceph-{self.mon_id}"
 
     @property
     def mgr_data(self) -> Path:
-        return self.root / "mgr" / f"ceph-{MGR_ID}"
+        return self.root / "mgr" / f"ceph-{self.mgr_id}"
 
     @property
     def osd_data(self) -> Path:
-        return self.root / "osd" / f"ceph-{OSD_ID}"
+        return self.root / "osd" / f"ceph-{self.osd_id}"
 
     @property
     def gateway_url(self) -> str:
@@ -114,9 +148,10 @@ class Layout:
                                          undefined=jinja2.StrictUndefined)
         tuning = {**(FAST if self.fast else {}), **self.tuning}
         return environment.get_template("ceph.conf.j2").render(
-            fsid=fsid, root=self.root, host=self.host, mon_port=self.mon_port, rgw_port=self.rgw_port,
-            rgw_id=RGW_ID, osd_bytes=self.osd_bytes, size=1, pg_num=8, tuning=tuning,
-            allow_pool_delete=str(self.fast).lower())
+            fsid=fsid, root=self.root, host=self.host, rgw_port=self.rgw_port,
+            mon_host=",".join(address for _, address in self.monitor_addresses), node=self.node,
+            rgw_id=self.rgw_id, osd_bytes=self.osd_bytes, size=self.size, min_size=self.min_size, pg_num=8,
+            tuning=tuning, allow_pool_delete=str(self.fast).lower(), log_to_stderr=self.log_to_stderr)
 
 
 def keyring(entries: dict[str, tuple[str, dict[str, str]]]) -> str:
