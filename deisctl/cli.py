@@ -151,7 +151,7 @@ def main(ctx: click.Context, data_dir: str) -> None:
     \b
     On a cluster of hosts running Docker (from one that reaches their APIs):
       deisctl cluster bootstrap tcp://10.0.0.1:2375 tcp://10.0.0.2:2375 tcp://10.0.0.3:2375 \\
-          --store file:///srv/deis-store   # a folder every host mounts there (NFS)
+          --store ceph    # Ceph on the hosts (or file:///srv/deis-store: a folder every host mounts)
       deisctl start platform      # every component as Swarm services, tier by tier
       deisctl machines            # the hosts, their roles and health
       deisctl status              # each service's tasks and nodes
@@ -210,7 +210,7 @@ def config(platform: Platform, target: str, action: str, pairs: tuple[str, ...])
 
 def _cluster_store(recorded: swarm_state.ClusterState, action: str, pairs: tuple[str, ...]) -> None:
     """``deisctl config store get|set|rm url`` on a cluster: the store URL in cluster.json."""
-    from deisctl.swarm import control_specs
+    from deisctl.swarm import store_specs
 
     for pair in pairs:
         name, separator, value = pair.partition("=")
@@ -222,7 +222,7 @@ def _cluster_store(recorded: swarm_state.ClusterState, action: str, pairs: tuple
                 raise DeisctlError("the cluster has no store; 'deisctl config store set url=URL'")
             click.echo(recorded.settings.store)
             continue
-        store = _run(control_specs.check_store, value) if action == "set" else ""
+        store = _run(store_specs.check_store, value) if action == "set" else ""
         recorded = dataclasses.replace(recorded, settings=dataclasses.replace(recorded.settings, store=store))
         _run(swarm_state.save, recorded)
         click.echo(f"url: {store or 'removed'} (in {swarm_state.path()}; 'deisctl start platform' applies it)")
@@ -297,8 +297,9 @@ def start(platform: Platform, targets: tuple[str, ...]) -> None:
 
     If one fails, the ones this command started are stopped again.
 
-    In cluster mode: tier by tier (logging, control plane, data plane,
-    router), create the missing Swarm services, update changed ones, leave
+    In cluster mode: tier by tier (store — Ceph's daemons, when the
+    cluster's store is ceph —, logging, control plane, data plane, router;
+    'start store' is the store tier), create the missing Swarm services, update changed ones, leave
     equal ones (and their tasks) alone, and wait until the tier's tasks run
     before the next. Run it again at any time.
     """
@@ -489,7 +490,7 @@ def cluster() -> None:
     \b
     Flow:
       deisctl cluster bootstrap ENGINE=ADDRESS ...   # Swarm, 3 managers from 3 hosts, role labels
-      deisctl start platform                         # every component but the store and etcd
+      deisctl start platform                         # every component but etcd (the store if --store ceph)
       deisctl machines / status / journal router / stop platform
     """
 
@@ -503,7 +504,8 @@ def cluster() -> None:
               help="The Docker socket path on every node, mounted into publisher and logspout "
                    "(default: the engines' unix socket path, else /var/run/docker.sock).")
 @click.option("--store", metavar="URL",
-              help="The platform's store for logs, database backups and registry blobs: file:///PATH "
+              help="The platform's store for logs, database backups and registry blobs: ceph (Ceph's "
+                   "daemons on the controlPlane hosts, pools replicated on 3), file:///PATH "
                    "(a folder every host mounts at PATH, e.g. over NFS), s3://BUCKET or rados://POOL. "
                    "Kept from an earlier bootstrap when not given.")
 def cluster_bootstrap(engines: tuple[str, ...], roles: tuple[str, ...], docker_socket: str | None,
@@ -524,10 +526,10 @@ def cluster_bootstrap(engines: tuple[str, ...], roles: tuple[str, ...], docker_s
           --roles 10.0.0.3=dataPlane,routerMesh
     """
     from deisctl.swarm import bootstrap as swarm_bootstrap
-    from deisctl.swarm import control_specs
+    from deisctl.swarm import store_specs
 
     if store is not None:
-        _run(control_specs.check_store, store)
+        _run(store_specs.check_store, store)
     parsed = [_run(swarm_bootstrap.parse_engine, engine) for engine in engines]
     by_host = _run(swarm_bootstrap.parse_roles, roles)
     started = time.monotonic()

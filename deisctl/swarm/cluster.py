@@ -4,9 +4,9 @@
 call in cluster mode. ``start`` is level-triggered: it builds the desired specs
 (:func:`deisctl.swarm.specs.service_specs`) and creates the missing services,
 updates the changed ones and leaves equal ones — and their tasks — alone.
-``start platform`` goes tier by tier as Deis v1 did (logging, control plane,
-data plane, router; the store is a setting so far) and waits for each tier's
-tasks to run before the next. ``stop`` removes the platform's services (those
+``start platform`` goes tier by tier as Deis v1 did (store — when the
+cluster's store is ``ceph`` —, logging, control plane, data plane, router)
+and waits for each tier's tasks to run before the next. ``stop`` removes the platform's services (those
 labelled :data:`~deisctl.swarm.specs.COMPONENT_LABEL`); apps' services are not touched.
 """
 
@@ -22,15 +22,17 @@ import requests
 
 from controller.scheduler.swarm import SwarmScheduler
 from deis.errors import ConfigurationError, DeisError, TemporaryError, ValidationError
-from deisctl.swarm import control_specs, rows, specs, state
+from deisctl.swarm import control_specs, rows, specs, state, store_specs
 from deisctl.swarm.state import ClusterState
 
 Report = Callable[[str], None]
 #: The components of Deis that are not Swarm services yet, and where they run meanwhile.
-LATER = ("the store's daemons and etcd join the cluster in a later step of issue 18; meanwhile etcd runs on "
-         "the hosts and the store is a setting ('deisctl cluster bootstrap ... --store URL')")
+LATER = ("etcd joins the cluster in a later step of issue 18; meanwhile it runs on the hosts, and the store "
+         "is a setting ('deisctl cluster bootstrap ... --store URL', or --store ceph to run Ceph on the cluster)")
+#: Tiers in start order: the store's first (when it is Ceph on the cluster), then v1's.
+TIERS = (store_specs.TIER, *control_specs.TIERS)
 #: Every component that runs as a Swarm service, in start order (tier by tier).
-ORDER = tuple(component for _, members in control_specs.TIERS for component in members)
+ORDER = tuple(component for _, members in TIERS for component in members)
 
 
 def check_components(names: Iterable[str]) -> list[str]:
@@ -39,6 +41,8 @@ def check_components(names: Iterable[str]) -> list[str]:
     for name in names or ["platform"]:
         if name == "platform":
             chosen += [c for c in ORDER if c not in chosen]
+        elif name == "store":
+            chosen += [c for c in store_specs.COMPONENTS if c not in chosen]
         elif name in ORDER:
             chosen += [name] if name not in chosen else []
         else:
@@ -80,9 +84,38 @@ class Cluster:
 
     def desired(self, components: Iterable[str]) -> dict[str, dict]:
         """The desired specs of ``components``."""
-        found = [specs.Node(node["ID"], rows.node_address(node)) for node in self.nodes()]
-        wanted = {**specs.service_specs(self.settings, found), **control_specs.control_specs(self.settings, found)}
+        components, nodes = list(components), self.nodes()
+        found = [specs.Node(node["ID"], rows.node_address(node)) for node in nodes]
+        clients = dataclasses.replace(self.settings, store=store_specs.client_url(self.settings.store))
+        wanted = {**specs.service_specs(self.settings, found), **control_specs.control_specs(clients, found)}
+        if any(component in store_specs.COMPONENTS for component in components):
+            wanted.update(store_specs.store_specs(self.settings, nodes, self.identity_secret()))
         return {component: wanted[component] for component in components}
+
+    def identity_secret(self) -> str:
+        """The ID of the Docker secret holding the store's identity; made, once, if there is none.
+
+        A secret cannot change, and ``deisctl`` cannot read it back: the
+        identity exists only in the Swarm (see :mod:`deisctl.swarm.store_specs`).
+        """
+        from store.ceph.layout import Identity
+
+        found = self._secret_id(store_specs.SECRET)
+        if found:
+            return found
+        try:
+            return self.client.api.create_secret(store_specs.SECRET, Identity.generate().to_json().encode(),
+                                                 labels={specs.COMPONENT_LABEL: "store"})["ID"]
+        except docker.errors.APIError:
+            found = self._secret_id(store_specs.SECRET)  # another deisctl made it meanwhile: that one holds
+            if found:
+                return found
+            raise
+
+    def _secret_id(self, name: str) -> str | None:
+        found = [secret["ID"] for secret in self.client.api.secrets(filters={"name": name})
+                 if secret["Spec"]["Name"] == name]
+        return found[0] if found else None
 
     def services(self) -> dict[str, dict]:
         """The platform's services, by component name."""
@@ -93,17 +126,30 @@ class Cluster:
 
     def start(self, components: Iterable[str], report: Report = print, timeout: float = 180) -> specs.Plan:
         """Apply ``components`` tier by tier (v1's order), waiting for each tier's tasks to run."""
-        chosen, done = list(components), specs.Plan()
+        chosen, done = self._with_store(components, report), specs.Plan()
         with _translated("creating the overlays"):
             SwarmScheduler(manager=self.url, network=self.settings.network).ensure_network()
             self._ensure_platform_network()
-        for tier, members in control_specs.TIERS:
+        for tier, members in TIERS:
             wanted = [component for component in members if component in chosen]
             if wanted:
                 report(f"{tier}: {', '.join(wanted)}")
                 plan = self.apply(wanted, report, timeout)
                 done = specs.Plan(done.create + plan.create, done.update + plan.update, done.keep + plan.keep)
         return done
+
+    def _with_store(self, components: Iterable[str], report: Report) -> list[str]:
+        """``components`` without the store's daemons unless the cluster's store is Ceph; refuse only those."""
+        chosen = list(components)
+        if store_specs.runs_ceph(self.settings):
+            return chosen
+        others = [component for component in chosen if component not in store_specs.COMPONENTS]
+        if chosen and not others:
+            raise ValidationError(f"the store runs on the cluster only when its store is ceph ('deisctl config "
+                                  f"store set url=ceph'); this cluster's store is {self.settings.store or 'not set'}")
+        if len(others) < len(chosen):
+            report(f"store: {self.settings.store or 'not set'} (not run on the cluster)")
+        return others
 
     def _ensure_platform_network(self) -> None:
         name = self.settings.platform_network

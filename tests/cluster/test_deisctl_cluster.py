@@ -147,7 +147,7 @@ def test_bootstrap_start_status_stop_on_three_managers(bare, tmp_path):
         assert refused.returncode == 1
         assert "router runs on every routerMesh node; label a node to add one" in refused.stderr
         later = deisctl(data, "start", "store", check=False)
-        assert later.returncode == 1 and "later step of issue 18" in later.stderr
+        assert later.returncode == 1 and "runs on the cluster only when its store is ceph" in later.stderr
         assert deisctl(data, "journal", "router", "-n", "5").stdout.strip(), "the router's journal is empty"
 
         # an app's service on the overlay outlives 'stop platform'

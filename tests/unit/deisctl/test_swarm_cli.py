@@ -61,14 +61,16 @@ def test_no_engine_is_refused_before_anything_is_reached():
 # -- which components are cluster services -------------------------------------------------
 
 
-def test_platform_means_every_service_in_v1_tier_order_and_the_store_is_refused_with_why():
-    everything = ["logger", "logspout", "database", "registry", "controller", "builder", "publisher", "router"]
+def test_platform_means_every_service_in_v1_tier_order_store_first_and_etcd_is_refused_with_why():
+    store = ["store-mon", "store-osd", "store-mgr", "store-gateway"]
+    everything = [*store, "logger", "logspout", "database", "registry", "controller", "builder", "publisher",
+                  "router"]
     assert cluster.check_components([]) == everything
     assert cluster.check_components(["router", "platform"]) == everything
     assert cluster.check_components(["router", "controller"]) == ["controller", "router"]
-    for later in ("store", "etcd"):
-        with pytest.raises(ValidationError, match="later step of issue 18"):
-            cluster.check_components([later])
+    assert cluster.check_components(["router", "store"]) == [*store, "router"]
+    with pytest.raises(ValidationError, match="later step of issue 18"):
+        cluster.check_components(["etcd"])
 
 
 # -- rows -------------------------------------------------------------------------------
