@@ -156,6 +156,8 @@ def _environment(settings: specs.Settings, component: str) -> dict[str, str]:
         env["DEIS_REDIS_HOST"] = ""  # its blob-descriptor cache in memory: no Redis runs on the cluster yet
     if component == "registry" and store_folder(settings.store):
         env["DEIS_REGISTRY_STORAGEDIR"] = posixpath.join(store_folder(settings.store), "registry")
+    elif component == "registry" and settings.store:  # S3: this URL's bucket and endpoint, not etcd's
+        env.update(DEIS_REGISTRY_STOREBACKEND=urlsplit(settings.store).scheme, DEIS_REGISTRY_STOREURL=settings.store)
     if component == "controller":
         env.update(DEIS_CONTROLLER_SCHEDULERMODULE="swarm", DEIS_CONTROLLER_SWARMMANAGER="unix:///var/run/docker.sock")
     if component == "builder":

@@ -104,3 +104,5 @@ def test_ceph_is_a_store_setting_and_clients_get_their_own_node_s_gateway():
     control = control_specs.control_specs(Settings(store=url), [Node("n1", "10.0.0.11")])
     logger = control["logger"]["TaskTemplate"]["ContainerSpec"]
     assert f"DEIS_LOGGER_STOREURL={url}" in logger["Env"] and "10.0.0.11 deis-node-n1" in logger["Hosts"]
+    registry = control["registry"]["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert f"DEIS_REGISTRY_STOREURL={url}" in registry and "DEIS_REGISTRY_STOREBACKEND=s3" in registry
