@@ -1,0 +1,268 @@
+"""The store's Ceph on 3 hosts as Swarm services, started by ``deisctl``, losing an OSD and a monitor.
+
+From no Swarm, the real ``deisctl`` bootstraps the bed's 3 hosts with
+``--store ceph`` and ``start store`` runs the store tier from the store image
+(:mod:`deisctl.swarm.store_specs`): a monitor, an OSD and an S3 gateway on
+every host, two managers. Then, as ``ceph -s`` in a monitor's task says:
+3 monitors in quorum, 3 OSDs up and in, every pool of size 3 / min_size 2.
+An object put through h1's gateway is read through h2's. While a loop writes
+and reads through a gateway, h3's OSD task is stopped (its node excluded from
+the OSD service), then h2's OSD container is SIGKILLed (Swarm starts it
+again), then h2's monitor is stopped: every operation succeeds; the longest
+one is printed. Only bed addresses are contacted, each after
+``require_bed_route``. Times are printed (``-s``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+import uuid
+
+import docker
+import pytest
+
+from deis import keys
+from store.s3 import S3Store
+from tests.cluster import mesh
+from tests.cluster.test_deisctl_cluster import deisctl
+from tests.cluster.testbed import HEARTBEAT, require_bed_route
+
+pytestmark = pytest.mark.multihost
+
+CONF = "/var/lib/deis/ceph/ceph.conf"
+VOLUMES = ("deis-store-mon", "deis-store-osd")
+GATEWAY_PORT = 7480
+
+
+@pytest.fixture
+def bare(cluster):
+    """The bed's engines out of any Swarm, with the store image and no store volumes; afterwards the bed's Swarm."""
+    cluster.copy_images(mesh.component_images(["store"]))
+    clients = [host.docker() for host in cluster.hosts]
+    try:
+        for client in reversed(clients):
+            client.swarm.leave(force=True)
+        _remove_volumes(clients)
+        yield cluster
+        leader = clients[0]
+        if leader.info()["Swarm"]["LocalNodeState"] != "active":
+            cluster.up()
+            return
+        for service in leader.services.list():
+            service.remove()
+        _wait_until_no_containers(clients)
+        _remove_volumes(clients)
+        for node in leader.nodes.list():
+            if node.attrs["Description"]["Hostname"] != "h1" and node.attrs["Spec"].get("Role") == "manager":
+                node.update({**node.attrs["Spec"], "Role": "worker"})
+        leader.swarm.reload()
+        leader.swarm.update(dispatcher_heartbeat_period=int(HEARTBEAT * 1e9))
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _wait_until_no_containers(clients, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while any(client.containers.list(all=True) for client in clients) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def _remove_volumes(clients) -> None:
+    """Remove the store's node-local volumes: a monitor made by an earlier run would hold another cluster."""
+    for client in clients:
+        for name in VOLUMES:
+            with contextlib.suppress(docker.errors.NotFound):
+                client.volumes.get(name).remove(force=True)
+
+
+# -- looking at Ceph --------------------------------------------------------------------------
+
+
+def task_container(host, service: str):
+    """The running container of ``service``'s task on ``host``."""
+    with contextlib.closing(host.docker()) as client:
+        found = client.containers.list(filters={"label": f"com.docker.swarm.service.name={service}"})
+        assert found, f"no running {service} container on {host.name}"
+        return found[0]
+
+
+def ceph(host, *args: str) -> dict:
+    """``ceph <args> -f json`` as the admin, inside ``host``'s monitor task."""
+    container = task_container(host, "deis-store-mon")
+    code, (out, err) = container.exec_run(["timeout", "40", "ceph", "--connect-timeout", "20", "-c", CONF, *args,
+                                           "-f", "json"], demux=True)
+    assert code == 0, f"ceph {' '.join(args)} on {host.name} exited {code}: {(err or b'').decode()[-800:]}"
+    return json.loads(out)
+
+
+def wait_for(predicate, timeout: float, what: str) -> float:
+    """Wait until ``predicate()`` is true; return the seconds it took."""
+    started = time.monotonic()
+    while True:
+        with contextlib.suppress(AssertionError, ValueError, docker.errors.APIError):
+            if predicate():
+                return time.monotonic() - started
+        assert time.monotonic() - started < timeout, f"{what}: not within {timeout:.0f} s"
+        time.sleep(1)
+
+
+def osds_up(host, count: int) -> bool:
+    osdmap = ceph(host, "osd", "stat")
+    return osdmap["num_up_osds"] == count and osdmap["num_in_osds"] == 3
+
+
+def quorum(host) -> list[str]:
+    return ceph(host, "quorum_status")["quorum_names"]
+
+
+# -- S3 traffic ----------------------------------------------------------------------------------
+
+
+def gateway(bed, host_name: str) -> S3Store:
+    """The platform bucket through ``host_name``'s gateway, with the keys the gateways announced in etcd."""
+    host = bed.host(host_name)
+    require_bed_route(host.ip)
+    etcd = bed.hosts[0].etcd()
+    access, secret = etcd.get(keys.store_gateway("accessKey")), etcd.get(keys.store_gateway("secretKey"))
+    assert access and secret, "the gateways announced no S3 keys in etcd"
+    return S3Store("deis", f"http://{host.ip}:{GATEWAY_PORT}", access, secret)
+
+
+class Traffic(threading.Thread):
+    """Put then read back one object after another through a writer and a reader gateway, timing each pair."""
+
+    def __init__(self, writer: S3Store, reader: S3Store):
+        super().__init__(daemon=True)
+        self.writer, self.reader = writer, reader
+        self.stopping = threading.Event()
+        self.done, self.failures, self.longest = 0, [], 0.0
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            key, payload = f"traffic/{uuid.uuid4().hex}", uuid.uuid4().bytes * 256
+            started = time.monotonic()
+            try:
+                self.writer.put(key, payload)
+                assert self.reader.get(key) == payload, "read back something else"
+                self.done += 1
+            except Exception as exc:  # noqa: BLE001 - every failure counts, whatever it is
+                self.failures.append(f"{type(exc).__name__}: {exc}")
+            self.longest = max(self.longest, time.monotonic() - started)
+            time.sleep(0.05)
+
+    def __enter__(self) -> Traffic:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stopping.set()
+        self.join(120)
+
+
+def exclude_node(manager, service_name: str, hostname: str, excluded: bool) -> None:
+    """Stop (or allow again) ``service_name``'s task on ``hostname`` by a placement constraint.
+
+    A constraint-only change leaves the other nodes' tasks alone (Swarm
+    restarts a task only when its node no longer matches).
+    """
+    service = manager.services.get(service_name)
+    template = service.attrs["Spec"]["TaskTemplate"]
+    rule = f"node.hostname!={hostname}"
+    constraints = [c for c in template["Placement"].get("Constraints", []) if c != rule]
+    constraints += [rule] if excluded else []
+    manager.api.update_service(service.id, service.version, fetch_current_spec=True,
+                               task_template={**template, "Placement": {**template["Placement"],
+                                                                        "Constraints": constraints}})
+
+
+def running_on(manager, service_name: str) -> set[str]:
+    hostnames = {node.id: node.attrs["Description"]["Hostname"] for node in manager.nodes.list()}
+    return {hostnames[task["NodeID"]] for task in manager.api.tasks(filters={"service": service_name})
+            if task["Status"]["State"] == "running" and task["DesiredState"] == "running"}
+
+
+def test_ceph_on_three_hosts_serves_through_any_gateway_and_survives_an_osd_and_a_monitor(bare, tmp_path):
+    bed, data = bare, tmp_path / "deis"
+    h1, h2, h3 = bed.hosts
+    engines = [f"{host.base_url}={host.ip}" for host in bed.hosts]
+    deisctl(data, "cluster", "bootstrap", *engines, "--store", "ceph")
+
+    # deisctl start store: the store tier, until every gateway is healthy (serving S3)
+    started = time.monotonic()
+    start = deisctl(data, "start", "store", timeout=420)
+    store_start = time.monotonic() - started
+    assert "store: store-mon, store-osd, store-mgr, store-gateway" in start.stdout, start.stdout
+    status = {line.split()[0]: line for line in deisctl(data, "status").stdout.splitlines()[1:]}
+    for component in ("store-mon", "store-osd", "store-gateway"):
+        assert "3/3" in status[component] and "h1,h2,h3" in status[component], status
+    assert "2/2" in status["store-mgr"], status
+
+    # ceph -s: 3 monitors in quorum, 3 OSDs up and in, every pool replicated 3 / min 2
+    healthy = wait_for(lambda: osds_up(h1, 3) and len(quorum(h1)) == 3, 120, "3 OSDs up and 3 monitors in quorum")
+    report = ceph(h1, "status")
+    assert sorted(report["quorum_names"]) == ["h1", "h2", "h3"], report
+    assert report["monmap"]["num_mons"] == 3, report["monmap"]
+    pools = ceph(h1, "osd", "pool", "ls", "detail")
+    assert pools and all((pool["size"], pool["min_size"]) == (3, 2) for pool in pools), pools
+    assert "deis" in {pool["pool_name"] for pool in pools}
+    tree = ceph(h1, "osd", "tree")
+    hosts = {node["name"] for node in tree["nodes"] if node["type"] == "host"}
+    assert hosts == {"h1", "h2", "h3"}, tree
+
+    # an object put through h1's gateway is read through h2's (and h3's)
+    stores = {host.name: gateway(bed, host.name) for host in bed.hosts}
+    stores["h1"].put("hello/world", b"through h1")
+    assert stores["h2"].get("hello/world") == b"through h1"
+    assert stores["h3"].get("hello/world") == b"through h1"
+
+    with contextlib.closing(h1.docker()) as manager:
+        # one OSD down: h3's OSD task is stopped; reads and writes go on through h1's and h2's gateways
+        with Traffic(stores["h1"], stores["h2"]) as traffic:
+            time.sleep(2)
+            stopped_at = time.monotonic()
+            exclude_node(manager, "deis-store-osd", "h3", excluded=True)
+            down = wait_for(lambda: osds_up(h1, 2), 90, "h3's OSD marked down")
+            time.sleep(15)  # writes with one OSD down: undersized placement groups, min_size 2 met
+            with_osd_down = time.monotonic() - stopped_at
+        assert not traffic.failures, traffic.failures[:5]
+        assert traffic.done > 10, f"only {traffic.done} put+get pairs in {with_osd_down:.0f} s"
+        osd_stop = (traffic.longest, traffic.done, down)
+        exclude_node(manager, "deis-store-osd", "h3", excluded=False)
+        back = wait_for(lambda: osds_up(h1, 3), 120, "h3's OSD back up")
+
+        # an OSD crashes: h2's OSD container is SIGKILLed and Swarm starts it again
+        with Traffic(stores["h3"], stores["h1"]) as traffic:
+            time.sleep(2)
+            task_container(h2, "deis-store-osd").kill()
+            time.sleep(3)
+            crash_back = wait_for(lambda: osds_up(h1, 3), 120, "h2's OSD back after its kill")
+            time.sleep(3)
+        assert not traffic.failures, traffic.failures[:5]
+        osd_kill = (traffic.longest, traffic.done, crash_back)
+
+        # one monitor down: h2's; the quorum of h1 and h3 keeps the store writable
+        with Traffic(stores["h3"], stores["h1"]) as traffic:
+            time.sleep(2)
+            exclude_node(manager, "deis-store-mon", "h2", excluded=True)
+            lost = wait_for(lambda: sorted(quorum(h1)) == ["h1", "h3"], 90, "a quorum of h1 and h3")
+            time.sleep(10)
+        assert not traffic.failures, traffic.failures[:5]
+        assert "h2" not in running_on(manager, "deis-store-mon")
+        mon_stop = (traffic.longest, traffic.done, lost)
+        stores["h3"].put("hello/after", b"written with a monitor down")
+        assert stores["h1"].get("hello/after") == b"written with a monitor down"
+        exclude_node(manager, "deis-store-mon", "h2", excluded=False)
+        rejoined = wait_for(lambda: len(quorum(h1)) == 3, 90, "h2's monitor back in the quorum")
+
+    for store in stores.values():
+        store.close()
+    print(f"\nstore on the cluster: start store {store_start:.1f} s (then {healthy:.1f} s to 3 OSDs up and 3 "
+          f"monitors in quorum); OSD task stopped: marked down after {down:.1f} s, longest put+get "
+          f"{osd_stop[0]:.2f} s over {osd_stop[1]} pairs, back {back:.1f} s after its node was allowed again; "
+          f"OSD SIGKILLed: longest put+get {osd_kill[0]:.2f} s over {osd_kill[1]} pairs, up again after "
+          f"{osd_kill[2]:.1f} s; monitor stopped: quorum of 2 after {mon_stop[2]:.1f} s, longest put+get "
+          f"{mon_stop[0]:.2f} s over {mon_stop[1]} pairs; rejoined {rejoined:.1f} s")
