@@ -128,12 +128,20 @@ class Cluster:
 
     def _s3_user(self) -> None:
         base = ["radosgw-admin", *self._admin()]
+        if self._has_s3_user(base):
+            return
+        try:
+            self._run([*base, "user", "create", "--uid", S3_USER, "--display-name", "Deis platform",
+                       "--access-key", self.identity.access_key, "--secret", self.identity.secret_key], timeout=60)
+        except CephError:
+            if not self._has_s3_user(base):  # else another host's gateway made it meanwhile
+                raise
+
+    def _has_s3_user(self, base: list[str]) -> bool:
         with contextlib.suppress(CephError):  # absent on the first start
             info = json.loads(self._run([*base, "user", "info", "--uid", S3_USER]))
-            if any(k["access_key"] == self.identity.access_key for k in info.get("keys", [])):
-                return
-        self._run([*base, "user", "create", "--uid", S3_USER, "--display-name", "Deis platform",
-                   "--access-key", self.identity.access_key, "--secret", self.identity.secret_key], timeout=60)
+            return any(k["access_key"] == self.identity.access_key for k in info.get("keys", []))
+        return False
 
     # -- daemons ---------------------------------------------------------------
 
