@@ -1,7 +1,8 @@
 """The builder's client of the controller's ``/v1/hooks/`` API.
 
 Every call carries the shared builder key (``X-Deis-Builder-Auth``); the
-controller is found where it announces itself (``/deis/controller/host|port``).
+controller is found where its instances announce themselves
+(``/deis/controller/hosts/*``; :func:`controller_url` picks one that accepts a connection).
 HTTP errors are translated here, once::
 
     DeisError
@@ -13,14 +14,15 @@ HTTP errors are translated here, once::
 
 from __future__ import annotations
 
+import random
+import socket
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from deis.errors import PermanentError, TemporaryError
-from deis.etcd import discover
-from deis.settings import KeyReader
+from deis.etcd import Etcd, discover_all
 
 HEADER = "X-Deis-Builder-Auth"
 #: Seconds to wait for a quick hook; a build hook deploys and may take minutes.
@@ -48,12 +50,31 @@ class NotFound(HookRefused):
     """The key or app the builder asked about does not exist."""
 
 
-def controller_url(etcd: KeyReader) -> str:
-    """Return the controller's base URL from its announcement in etcd."""
-    found = discover(etcd, "controller")
-    if found is None:
+#: Seconds a controller instance has to accept a connection before the next is tried.
+CONNECT_PROBE = 2.0
+
+
+def controller_url(etcd: Etcd) -> str:
+    """Return the base URL of a controller instance that accepts connections, in random order.
+
+    Random spreads builds over the instances; the probe passes over one whose
+    host was lost while its announcement waits out its lease (up to 20 s).
+    When none accepts, the first is returned and the hook call says so.
+    """
+    found = discover_all(etcd, "controller")
+    if not found:
         raise ControllerUnavailable("the controller is not announced in etcd; is deis-controller running?")
-    return f"http://{found[0]}:{found[1]}"
+    random.shuffle(found)
+    host, port = next((address for address in found if _accepts(address)), found[0])
+    return f"http://{host}:{port}"
+
+
+def _accepts(address: tuple[str, int]) -> bool:
+    try:
+        socket.create_connection(address, timeout=CONNECT_PROBE).close()
+    except OSError:
+        return False
+    return True
 
 
 class Hooks:

@@ -76,7 +76,7 @@ class Builder:
         return self
 
     def announce(self) -> None:
-        """Publish ``/deis/builder/host|port`` under a kept-alive lease."""
+        """Announce this builder (``/deis/builder/hosts/<host:port>``) under a kept-alive lease."""
         self.lease = announce(self.etcd, "builder", self.config.host, self.port)
 
     def stop(self) -> None:

@@ -119,7 +119,7 @@ class Server(BaseApplication):
     def _announce(self, _arbiter) -> None:
         host, port = self.settings.get("host"), self.settings.get("port")
         self.lease = announce(self.etcd, "controller", host, port)
-        log.info("announced at %s = %s:%s", keys.host("controller"), host, port)
+        log.info("announced at %s", keys.instance("controller", f"{host}:{port}"))
         # A child, not a thread: the master forks workers, and must not wait on health checks.
         self.reconciler = subprocess.Popen([sys.executable, "-m", "controller.reconciler"])
 

@@ -502,6 +502,18 @@ class Etcd:
         }
         return bool(self._post("kv/txn", txn, f"writing {key}").get("succeeded"))
 
+    def create_all(self, pairs: Mapping[str, str], lease: Lease) -> bool:
+        """Write every pair attached to ``lease`` if the first key does not exist, atomically; return whether written.
+
+        Safe to repeat: a repeat after a lost answer finds the keys and writes nothing.
+        """
+        first = next(iter(pairs))
+        puts = [{"request_put": {"key": _b64(key), "value": _b64(value), "lease": lease.id}}
+                for key, value in pairs.items()]
+        txn = {"compare": [{"key": _b64(first), "result": "EQUAL", "target": "CREATE", "create_revision": 0}],
+               "success": puts, "failure": []}
+        return bool(self._post("kv/txn", txn, f"creating {first}").get("succeeded"))
+
     def _create(self, key: str, value: str, lease: Lease) -> str | None:
         """Write ``key`` only if it does not exist; return its value afterwards (ours if we wrote it).
 
@@ -580,6 +592,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mutex = threading.Lock()
+        self._shared: dict[str, str] = {}
 
     @property
     def id(self) -> int:
@@ -612,6 +625,22 @@ class Lease:
             self._keys[key] = value
             self.etcd.put(key, value, lease=self)
 
+    def share(self, pairs: Mapping[str, str]) -> None:
+        """Write ``pairs`` attached to this lease unless their first key exists; try again every refresh.
+
+        For keys several holders want and one may hold (v1's single
+        ``/deis/<c>/host`` and ``/port``): whoever comes first writes them all
+        at once, and when its lease goes and takes them along, the next
+        holder's refresh writes its own.
+        """
+        with self._mutex:
+            self._shared = dict(pairs)
+        self._claim()
+
+    def _claim(self) -> None:
+        if self._shared:
+            self.etcd.create_all(self._shared, lease=self)
+
     def forget(self, key: str) -> None:
         """Delete ``key`` now and stop re-writing it."""
         with self._mutex:
@@ -630,6 +659,7 @@ class Lease:
         while not self._stop.wait(interval):
             try:
                 self._refresh()
+                self._claim()
                 interval = max(self.ttl / 2, 0.5)
             except EtcdUnavailable as exc:
                 log.warning("could not refresh lease: %s", exc)
@@ -647,16 +677,30 @@ class Lease:
 
 
 def announce(etcd: Etcd, component: str, host: str, port: int, ttl: int = ANNOUNCE_TTL) -> Lease:
-    """Publish ``/deis/<component>/host`` and ``/port`` under a kept-alive lease.
+    """Announce one instance of ``component`` at ``host:port`` under a kept-alive lease of its own.
+
+    Its own key, ``/deis/<component>/hosts/<host:port>``, is what readers of
+    every replica use (the router's upstreams, :func:`discover_all`; :func:`deis.keys.addresses`). v1's
+    ``/deis/<component>/host`` and ``/port`` name one instance for readers of
+    one address: the first instance creates them, and when it goes (its lease
+    revoked or expired takes them along) another instance creates them again
+    within half a TTL (:meth:`Lease.share`).
 
     Returns the entered :class:`Lease`; leaving it (``lease.__exit__`` or a
     ``with`` block) withdraws the announcement at once, and a crash withdraws
     it after ``ttl`` seconds.
     """
     lease = Lease(etcd, ttl).__enter__()
-    lease.put(keys.host(component), host)
-    lease.put(keys.port(component), str(port))
+    address = f"{host}:{port}"
+    lease.put(keys.instance(component, address), address)
+    lease.share({keys.host(component): host, keys.port(component): str(port)})
     return lease
+
+
+def discover_all(etcd: Etcd, component: str) -> list[tuple[str, int]]:
+    """Return every ``(host, port)`` an instance of ``component`` announced, v1's single pair included."""
+    found, _ = etcd.get_prefix(keys.component(component))
+    return keys.addresses(found, component)
 
 
 def discover(etcd, component: str, port_key: str | None = None) -> tuple[str, int] | None:

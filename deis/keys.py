@@ -5,6 +5,8 @@ so the key map of DESIGN.md §3 lives here and nowhere else (a test fails when a
 ``/deis/`` literal appears outside this module).
 """
 
+from collections.abc import Mapping
+
 ROOT = "/deis/"
 
 
@@ -21,6 +23,41 @@ def host(name: str) -> str:
 def port(name: str) -> str:
     """Return the leased key a component announces its port on."""
     return component(name, "port")
+
+
+def instances(name: str) -> str:
+    """Return the prefix under which every running instance of a component announces itself.
+
+    ``/deis/<component>/hosts/<host:port>`` = ``host:port``, one leased key per
+    instance (v1's registry announced every instance under ``hosts/`` too):
+    replicas never overwrite each other's, and one that stops withdraws only
+    its own. A single host is a set of one.
+    """
+    return component(name, "hosts/")
+
+
+def instance(name: str, address: str) -> str:
+    """Return the leased key of the instance of a component serving at ``address`` (``host:port``)."""
+    return f"{instances(name)}{address}"
+
+
+def addresses(snapshot: Mapping[str, str], name: str) -> list[tuple[str, int]]:
+    """Return every ``(host, port)`` component ``name`` announced in a ``{key: value}`` snapshot, sorted, once each.
+
+    Every :func:`instances` value, plus v1's single ``/host`` + ``/port`` pair
+    (held by one instance; written by hand by v1-era tools and tests). Values
+    that are not ``host:port`` are left out; the router checks them further.
+    """
+    found = set()
+    for key, value in snapshot.items():
+        if key.startswith(instances(name)):
+            address, _, number = (value or "").strip().rpartition(":")
+            if address and number.isdigit():
+                found.add((address, int(number)))
+    single_host, single_port = snapshot.get(host(name)), snapshot.get(port(name))
+    if single_host and single_port and single_port.isdigit():
+        found.add((single_host, int(single_port)))
+    return sorted(found)
 
 
 def logger_http_port() -> str:

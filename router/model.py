@@ -76,8 +76,9 @@ class RoutingTable:
 
     apps: dict[str, App] = field(default_factory=dict)
     certs: dict[str, Certificate] = field(default_factory=dict)
-    controller: str | None = None
-    builder: str | None = None
+    #: ``host:port`` of every announced instance: one upstream server each.
+    controller: list[str] = field(default_factory=list)
+    builder: list[str] = field(default_factory=list)
     platform_cert: Certificate | None = None
     settings: dict[str, str] = field(default_factory=dict)
     controller_whitelist: list[str] = field(default_factory=list)
@@ -231,12 +232,12 @@ def _certs(snapshot: Mapping[str, str], table: RoutingTable, cert_check) -> None
 
 
 def _upstreams(snapshot: Mapping[str, str], table: RoutingTable) -> None:
+    """Every announced instance of the controller and the builder, each once (:func:`deis.keys.addresses`)."""
     for component in ("controller", "builder"):
-        host, port = snapshot.get(keys.host(component)), snapshot.get(keys.port(component))
-        if host is None or port is None:
-            continue
-        address = f"{host}:{port}"
-        if valid_address(address):
-            setattr(table, component, address)
-        else:
-            table.errors.append(f"{keys.host(component)}: {address!r} is not host:port")
+        servers = []
+        for host, port in keys.addresses(snapshot, component):
+            if valid_address(f"{host}:{port}"):
+                servers.append(f"{host}:{port}")
+            else:
+                table.errors.append(f"{keys.component(component)}: {host}:{port!r} is not host:port")
+        setattr(table, component, servers)

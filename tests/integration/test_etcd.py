@@ -112,3 +112,20 @@ def test_announce_publishes_host_and_port_until_withdrawn(etcd):
     assert etcd.get("/deis/controller/port") == "8000"
     lease.__exit__(None, None, None)
     assert etcd.get("/deis/controller/host") is None
+
+
+def test_each_replica_announces_its_own_key_and_a_survivor_takes_the_single_pair_back(etcd):
+    from deis.etcd import announce, discover_all
+
+    first = announce(etcd, "controller", "10.1.2.3", 8000, ttl=2)
+    second = announce(etcd, "controller", "10.1.2.4", 8000, ttl=2)
+    try:
+        assert discover_all(etcd, "controller") == [("10.1.2.3", 8000), ("10.1.2.4", 8000)]
+        assert etcd.get("/deis/controller/host") == "10.1.2.3"  # the first holds v1's pair; the second left it
+        first.__exit__(None, None, None)
+        assert discover_all(etcd, "controller") == [("10.1.2.4", 8000)]
+        assert wait_until(lambda: etcd.get("/deis/controller/host"), 5, what="pair re-created") == "10.1.2.4"
+        assert etcd.get("/deis/controller/port") == "8000"
+    finally:
+        second.__exit__(None, None, None)
+    assert discover_all(etcd, "controller") == []

@@ -63,3 +63,8 @@ def test_no_deis_key_literal_outside_the_keys_module():
             if relative != Path("deis/keys.py"):
                 offenders += [f"{relative}:{line}" for line in _key_literals(path)]
     assert offenders == []
+
+
+def test_each_instance_has_its_own_key_under_the_component():
+    assert keys.instance("controller", "10.0.1.3:8000") == "/deis/controller/hosts/10.0.1.3:8000"
+    assert keys.instance("controller", "x").startswith(keys.instances("controller"))

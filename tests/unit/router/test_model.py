@@ -65,8 +65,18 @@ def test_certificates_need_both_parts_and_pass_the_check():
 def test_controller_and_builder_upstreams():
     table = model.build({"/deis/controller/host": "127.0.0.1", "/deis/controller/port": "8000",
                          "/deis/builder/host": "127.0.0.1"})
-    assert table.controller == "127.0.0.1:8000"
-    assert table.builder is None
+    assert table.controller == ["127.0.0.1:8000"]
+    assert table.builder == []
+
+
+def test_every_announced_instance_is_an_upstream_server_once():
+    table = model.build({"/deis/controller/hosts/10.0.1.3:8000": "10.0.1.3:8000",
+                         "/deis/controller/hosts/10.0.1.4:8000": "10.0.1.4:8000",
+                         "/deis/controller/host": "10.0.1.3", "/deis/controller/port": "8000",
+                         "/deis/builder/hosts/10.0.1.5:2223": "10.0.1.5:2223",
+                         "/deis/builder/hosts/junk": "no port"})
+    assert table.controller == ["10.0.1.3:8000", "10.0.1.4:8000"]
+    assert table.builder == ["10.0.1.5:2223"]
 
 
 def test_enforce_https_follows_hsts_unless_set():

@@ -29,7 +29,22 @@ def test_app_without_backends_answers_503_and_unknown_hosts_404():
 def test_builder_stream_only_when_builder_is_announced():
     assert "stream {" not in conf({})
     text = conf({"/deis/builder/host": "127.0.0.1", "/deis/builder/port": "2223"})
-    assert "listen 2222;" in text and "server 127.0.0.1:2223;" in text
+    assert "listen 2222;" in text and "server 127.0.0.1:2223 max_fails=1 fail_timeout=10s;" in text
+
+
+def test_every_controller_and_builder_instance_is_a_server_that_a_failed_connect_passes_over():
+    text = conf({"/deis/controller/hosts/10.0.1.3:8000": "10.0.1.3:8000",
+                 "/deis/controller/hosts/10.0.1.4:8000": "10.0.1.4:8000",
+                 "/deis/builder/hosts/10.0.1.5:2223": "10.0.1.5:2223",
+                 "/deis/builder/hosts/10.0.1.6:2223": "10.0.1.6:2223"})
+    controller = text[text.index("upstream deis-controller"):]
+    assert "server 10.0.1.3:8000 max_fails=1 fail_timeout=10s;\n        server 10.0.1.4:8000 max_fails=1" in controller
+    api = text[text.index("server_name ~^deis"):]
+    assert "proxy_next_upstream error timeout http_502 http_504;" in api[:api.index("proxy_pass")]
+    assert "non_idempotent" not in text
+    stream = text[text.index("stream {"):]
+    assert "server 10.0.1.5:2223 max_fails=1" in stream and "server 10.0.1.6:2223 max_fails=1" in stream
+    assert "proxy_next_upstream on;" in stream
 
 
 def test_whitelist_renders_allow_then_deny():
