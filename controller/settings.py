@@ -2,7 +2,7 @@
 
 ``databaseUrl`` is read from ``DEIS_DATABASE_URL``, else built from what the
 database component announces (``/deis/database/host``, ``port``, ``user``,
-``password``, ``name``; see :func:`database_url`); ``builderKey`` from
+``password``, ``name``; at ``databaseHost`` when set; see :func:`database_url`); ``builderKey`` from
 ``DEIS_BUILDER_KEY``; ``platformDomain`` from ``/deis/platform/domain``. Every
 other setting ``x`` comes from ``DEIS_CONTROLLER_X`` or ``/deis/controller/x``.
 """
@@ -70,6 +70,10 @@ SETTINGS = Settings("controller", [
     Setting("databaseUrl", env="DEIS_DATABASE_URL",
             default="postgresql://deis:deis@127.0.0.1:5432/deis",
             help="SQLAlchemy URL of the PostgreSQL database"),
+    Setting("databaseHost", default="",
+            help="name the controller connects to instead of the database's announced host: on a cluster "
+                 "the database service's name, which the platform overlay's DNS resolves to wherever its "
+                 "task runs now; empty: the announced host"),
     Setting("registrationMode", default="enabled", parse=_registration_mode,
             help="who may register: enabled, disabled or admin_only"),
     Setting("minPasswordLength", default=validators.MIN_PASSWORD_LENGTH, parse=_positive_int,
@@ -130,9 +134,21 @@ SETTINGS = Settings("controller", [
 ])
 
 
-def announced_database_url(etcd: KeyReader) -> str | None:
-    """Return the URL of the database the database component announces, if it does."""
+#: PostgreSQL's port when a database named by ``databaseHost`` is not announced right now (moving).
+DATABASE_PORT = "5432"
+
+
+def announced_database_url(etcd: KeyReader, host: str = "") -> str | None:
+    """Return the URL of the database the database component announces, if it does.
+
+    With ``host``, that name replaces the announced address, and the URL
+    needs only the credentials (kept in etcd without a lease): a process that
+    starts while the database moves still gets a URL that reaches it once it
+    is back.
+    """
     found = {part: etcd.get(keys.component("database", part)) for part in DATABASE_PARTS}
+    if host:
+        found.update(host=host, port=found["port"] or DATABASE_PORT)
     if not all(found[part] for part in ("host", "port", "user", "name")):
         return None
     url = URL.create("postgresql", username=found["user"], password=found["password"] or None,
@@ -144,12 +160,19 @@ def database_url(resolved: Settings) -> str:
     """Return the URL of the controller's database.
 
     ``DEIS_DATABASE_URL`` (or ``/deis/controller/databaseUrl``) wins; else the
-    database component's announcement; else the default (local ``deis:deis``).
+    database component's announcement, at ``databaseHost`` when set; else the
+    default (local ``deis:deis``).
+
+    The URL is read once per process, so on a cluster it names the database
+    by ``databaseHost`` rather than by its task's address: a task Swarm
+    restarts on another node gets a new overlay address, and the name follows
+    it, each new connection resolving it again (:func:`controller.db.make_engine`
+    drops dead pooled connections).
     """
     value, source = resolved.resolve("databaseUrl")
     if source != "default" or resolved.etcd is None:
         return value
-    return announced_database_url(resolved.etcd) or value
+    return announced_database_url(resolved.etcd, resolved.get("databaseHost")) or value
 
 
 def load(overrides: Mapping[str, Any] | None = None, etcd: KeyReader | None = None) -> Settings:

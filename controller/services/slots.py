@@ -23,7 +23,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from controller.db import DatabaseUnavailable, engine_url
+from controller.db import CONNECT_ARGS, DatabaseUnavailable, engine_url
 from controller.errors import TooManyRequests
 
 #: Slots a user may have of one kind, whatever the setting says: the slot number has 10 bits of the key.
@@ -68,7 +68,8 @@ class Slots:
     """The slots of one database."""
 
     def __init__(self, url: str):
-        self.engine = create_engine(engine_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        self.engine = create_engine(engine_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                                    connect_args=CONNECT_ARGS)
 
     def take(self, kind: str, user_id: int, cap: int) -> Slot:
         """Take a free slot of ``user_id``'s ``kind``, or raise 429 when all ``cap`` are taken."""

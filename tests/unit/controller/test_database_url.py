@@ -31,3 +31,11 @@ def test_default_without_announcement_or_etcd():
     assert settings.database_url(resolved({}, None)) == default
     partial = {k: v for k, v in ANNOUNCED.items() if not k.endswith("/host")}
     assert settings.database_url(resolved({}, partial)) == default
+
+
+def test_database_host_replaces_the_announced_address_and_needs_no_leased_key():
+    url = settings.database_url(resolved({"DEIS_CONTROLLER_DATABASEHOST": "deis-database"}, ANNOUNCED))
+    assert make_url(url).host == "deis-database" and make_url(url).port == 6543
+    moving = {k: v for k, v in ANNOUNCED.items() if not k.endswith(("/host", "/port"))}
+    url = settings.database_url(resolved({"DEIS_CONTROLLER_DATABASEHOST": "deis-database"}, moving))
+    assert (make_url(url).host, make_url(url).port, make_url(url).password) == ("deis-database", 5432, "p@ss:w/rd")
