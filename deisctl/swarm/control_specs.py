@@ -5,8 +5,8 @@
     deis-logger      replicated 1  controlPlane  514/tcp+udp, 8088 on its node   node address
     deis-database    replicated 1  controlPlane  platform overlay only           overlay address
     deis-registry    replicated 1  controlPlane  5000 on its node                node address
-    deis-controller  replicated 2  controlPlane, at most 1 per node, 8000        node address
-    deis-builder     replicated 2  controlPlane, at most 1 per node, 2223        node address
+    deis-controller  replicated 2  controlPlane, at most 1 per node; no port     platform overlay address
+    deis-builder     replicated 2  controlPlane, at most 1 per node; no port     overlay address
 
 **Addresses.** Each component announces ``/deis/<c>/host`` from its ``HOST`` /
 ``DEIS_<C>_HOST`` setting, and Swarm has no template for a node's address or a
@@ -14,7 +14,7 @@ task's IP, so each task's entrypoint is a fixed ``sh -c`` line (no setting
 reaches it) that looks its address up and exports it before it ``exec``\\ s the
 console script:
 
-* **node address** (the logger, registry, controller, builder): each task's
+* **node address** (the logger, registry): each task's
   ``/etc/hosts`` maps ``deis-node-<node ID>`` to every node's address, and
   ``DEIS_NODE_ID={{.Node.ID}}`` names its own; the port is published in
   ``mode=host`` (no IPVS here: no ingress, no VIP). This is Deis v1's model
@@ -22,10 +22,22 @@ console script:
   the Docker engines that pull are in the nodes' namespaces and cannot reach
   an overlay address. Routers and logspouts on the apps overlay reach a node
   address through their node's ``docker_gwbridge``, as they reach etcd.
-* **overlay address** (the database): only the controller talks to it, so it
-  listens on its address on the platform overlay (its container's own entry
-  in ``/etc/hosts``), publishes nothing on any node and stays off the apps'
-  network. Components bind ``0.0.0.0`` inside their containers.
+* **overlay address** (the database, the builder): only platform components
+  talk to them, so each listens on its address on the platform overlay (its
+  container's own entry in ``/etc/hosts``), publishes nothing on any node,
+  and stays off the apps' network.
+* **platform overlay address** (the controller): it is on the apps overlay
+  too (its scheduler probes app tasks there), and ``/etc/hosts`` then names
+  its container once per network in an order Docker does not promise, so
+  its entrypoint asks its node's engine (:mod:`deis.taskaddress`).
+
+  Why the controller and the builder publish no port: a port published on a
+  node binds every address of it, and a client there would reach the API
+  past the router's whitelist and TLS, or the builder's SSH past the router.
+  The routers join the platform overlay instead
+  (:func:`deisctl.swarm.specs.service_specs`) and reach every instance at its
+  announced address (``/deis/<c>/hosts/*``), as the builder reaches the
+  controller. Components bind ``0.0.0.0`` inside their containers.
 
 **Why one registry.** Its start runs garbage collection while no registry
 serves (``registry/server.py``) and then flushes its Redis cache; a second
@@ -78,9 +90,16 @@ SCALABLE = frozenset({"controller", "builder"})
 #: Ports published on the node of each task: (target, protocol).
 PORTS = {
     "logger": ((514, "tcp"), (514, "udp"), (8088, "tcp")),
-    "registry": ((5000, "tcp"),),
-    "controller": ((8000, "tcp"),),
-    "builder": ((2223, "tcp"),),
+    "registry": ((5000, "tcp"),),  # the nodes' engines pull from it, and they are on no overlay
+}
+#: Where each component's entrypoint finds the address it announces (see the module docstring).
+ADDRESSES = {"logger": "node", "database": "overlay", "registry": "node", "controller": "platform",
+             "builder": "overlay"}
+#: Each kind of address: the shell command printing it first, and what to name when there is none.
+_LOOKUPS = {
+    "node": ('getent hosts "deis-node-$DEIS_NODE_ID"', "deis-node-$DEIS_NODE_ID"),
+    "overlay": ('getent hosts "$(cat /etc/hostname)"', "$(cat /etc/hostname)"),
+    "platform": ('python3 -m deis.taskaddress "$DEIS_PLATFORM_NETWORK"', "$DEIS_PLATFORM_NETWORK"),
 }
 #: The settings of each component that hold its announced address.
 HOST_VARIABLES = {component: ("HOST", f"DEIS_{component.upper()}_HOST") for component in COMPONENTS}
@@ -88,6 +107,11 @@ STORE_SCHEMES = ("file", "s3", "rados")
 #: The database's data dir inside its container (``<this>/database``, on the task's anonymous volume).
 DATA_DIR = "/var/lib/deis"
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
+
+
+def service_name(component: str) -> str:
+    """The Swarm service of ``component``, which is also its tasks' name on their overlays (dnsrr)."""
+    return f"deis-{component}"
 
 
 def node_alias(node_id: str) -> str:
@@ -117,14 +141,14 @@ def store_folder(url: str) -> str:
     return unquote(parts.path) if parts.scheme == "file" else ""
 
 
-def address_command(component: str, overlay: bool) -> list[str]:
-    """The task's entrypoint: export its address (node's or its own overlay one), then run the component.
+def address_command(component: str, where: str | None = None) -> list[str]:
+    """The task's entrypoint: export its address (``where``, default :data:`ADDRESSES`), then run the component.
 
     A fixed line: no setting or user text reaches the shell.
     """
-    name = '"$(cat /etc/hostname)"' if overlay else '"deis-node-$DEIS_NODE_ID"'
+    lookup, name = _LOOKUPS[where or ADDRESSES[component]]
     variables = " ".join(f'{variable}="$1"' for variable in HOST_VARIABLES[component])
-    script = (f"set -- $(getent hosts {name}); "
+    script = (f"set -- $({lookup}); "
               f'[ -n "$1" ] || {{ echo "deis-{component}: no address for {name}" >&2; exit 1; }}; '
               f"export {variables}; exec /usr/local/bin/deis-{component}")
     return ["/bin/sh", "-c", script]
@@ -159,7 +183,10 @@ def _environment(settings: specs.Settings, component: str) -> dict[str, str]:
     elif component == "registry" and settings.store:  # S3: this URL's bucket and endpoint, not etcd's
         env.update(DEIS_REGISTRY_STOREBACKEND=urlsplit(settings.store).scheme, DEIS_REGISTRY_STOREURL=settings.store)
     if component == "controller":
-        env.update(DEIS_CONTROLLER_SCHEDULERMODULE="swarm", DEIS_CONTROLLER_SWARMMANAGER="unix:///var/run/docker.sock")
+        env.update(DEIS_CONTROLLER_SCHEDULERMODULE="swarm", DEIS_CONTROLLER_SWARMMANAGER="unix:///var/run/docker.sock",
+                   DEIS_PLATFORM_NETWORK=settings.platform_network,
+                   # Its task's name on the platform overlay follows it wherever Swarm restarts it.
+                   DEIS_CONTROLLER_DATABASEHOST=service_name("database"))
     if component == "builder":
         env["DOCKER_HOST"] = "unix:///var/run/docker.sock"
     return env
@@ -172,7 +199,7 @@ def _task_template(settings: specs.Settings, component: str, nodes: list[specs.N
     environment = [line for line in container["Env"] if not line.startswith("HOST=")]
     aliases = [f"{node.address} {node_alias(node.id)}" for node in sorted(nodes, key=lambda node: node.id)]
     template["ContainerSpec"] = {**container, "Env": environment, "Hosts": [*container["Hosts"], *aliases],
-                                 "Command": address_command(component, overlay=component == "database")}
+                                 "Command": address_command(component)}
     template["Placement"] = {**template["Placement"], "MaxReplicas": 1}
     template["Networks"] = [{"Target": settings.platform_network}]
     if component == "controller":
@@ -196,7 +223,7 @@ def control_specs(settings: specs.Settings, nodes: Iterable[specs.Node]) -> dict
     found = {}
     for component in COMPONENTS:
         spec = {
-            "Name": f"deis-{component}",
+            "Name": service_name(component),
             "Labels": {specs.COMPONENT_LABEL: component},
             "TaskTemplate": _task_template(settings, component, nodes),
             "Mode": {"Replicated": {"Replicas": replicas(settings, component)}},

@@ -6,7 +6,10 @@ service spec per component, in the Engine API's own shape (``Name``,
 
     deis-publisher  global                      its node's docker.sock, the apps overlay
     deis-logspout   global                      its node's docker.sock, the apps overlay
-    deis-router     global on routerMesh nodes  80/443/2222/9090 published in mode=host
+    deis-router     global on routerMesh nodes  80/443/2222/9090 published in mode=host;
+                                                also on the platform overlay, where it reaches
+                                                the controllers and builders (no port of theirs
+                                                is published: :mod:`deisctl.swarm.control_specs`)
 
 Why this shape, on this kernel (``../shared/multihost-notes.md``): there is
 no IPVS, so no ingress mesh and no virtual IPs. Ports are published in
@@ -174,11 +177,12 @@ def service_specs(settings: Settings, nodes: Iterable[Node]) -> dict[str, dict]:
     """Return the desired service spec of each cluster component, by component name, hashed."""
     nodes = list(nodes)
     socket = _docker_socket(settings)
+    router = _task_template(settings, "router", nodes, {}, [], ["node.labels.routerMesh==true"])
+    router["Networks"] = [*router["Networks"], {"Target": settings.platform_network}]
     specs = {
         "publisher": _service("publisher", _task_template(settings, "publisher", nodes, {}, socket, [])),
         "logspout": _service("logspout", _task_template(settings, "logspout", nodes, {}, socket, [])),
-        "router": _service("router", _task_template(settings, "router", nodes, {}, [],
-                                                    ["node.labels.routerMesh==true"]), _ports(settings)),
+        "router": _service("router", router, _ports(settings)),
     }
     return {component: hashed(spec) for component, spec in specs.items()}
 

@@ -27,12 +27,12 @@ def test_every_component_is_replicated_on_control_plane_nodes_at_most_one_per_no
         assert spec["EndpointSpec"]["Mode"] == "dnsrr"
 
 
-def test_ports_are_published_on_the_tasks_node_and_the_database_publishes_none(built):
+def test_ports_are_published_on_the_tasks_node_and_database_controller_builder_publish_none(built):
     published = {component: [(port["PublishedPort"], port["Protocol"], port["PublishMode"])
                              for port in spec["EndpointSpec"]["Ports"]] for component, spec in built.items()}
     assert published == {"logger": [(514, "tcp", "host"), (514, "udp", "host"), (8088, "tcp", "host")],
                          "database": [], "registry": [(5000, "tcp", "host")],
-                         "controller": [(8000, "tcp", "host")], "builder": [(2223, "tcp", "host")]}
+                         "controller": [], "builder": []}, "the router reaches them on the platform overlay"
 
 
 def test_every_task_can_look_up_its_nodes_address_and_announces_it(built):
@@ -44,11 +44,20 @@ def test_every_task_can_look_up_its_nodes_address_and_announces_it(built):
         assert container["Command"][:2] == ["/bin/sh", "-c"]
         assert container["Command"][2].endswith(f"exec /usr/local/bin/deis-{component}")
     assert '"$(cat /etc/hostname)"' in built["database"]["TaskTemplate"]["ContainerSpec"]["Command"][2]
-    assert '"deis-node-$DEIS_NODE_ID"' in built["controller"]["TaskTemplate"]["ContainerSpec"]["Command"][2]
+    assert '"$(cat /etc/hostname)"' in built["builder"]["TaskTemplate"]["ContainerSpec"]["Command"][2]
+    assert '"deis-node-$DEIS_NODE_ID"' in built["registry"]["TaskTemplate"]["ContainerSpec"]["Command"][2]
+    controller = built["controller"]["TaskTemplate"]["ContainerSpec"]
+    assert 'python3 -m deis.taskaddress "$DEIS_PLATFORM_NETWORK"' in controller["Command"][2]
+    assert "DEIS_PLATFORM_NETWORK=deis-platform" in controller["Env"]
+
+
+def test_the_controller_reaches_the_database_by_its_service_name(built):
+    env = built["controller"]["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert f"DEIS_CONTROLLER_DATABASEHOST={built['database']['Name']}" in env
 
 
 def test_the_address_line_exports_the_first_address_and_refuses_none(tmp_path):
-    line = control_specs.address_command("controller", overlay=False)[2]
+    line = control_specs.address_command("controller", "node")[2]
     fake = tmp_path / "getent"
     fake.write_text('#!/bin/sh\n[ "$2" = deis-node-n1 ] && echo "10.0.0.11       deis-node-n1"\nexit 0\n')
     fake.chmod(0o755)
@@ -79,6 +88,7 @@ def test_the_database_is_only_on_the_platform_overlay_and_the_controller_on_both
     networks = {c: [n["Target"] for n in built[c]["TaskTemplate"]["Networks"]] for c in built}
     assert networks["database"] == ["deis-platform"]
     assert networks["controller"] == ["deis-platform", "deis-apps"]
+    assert networks["builder"] == ["deis-platform"]
 
 
 def test_a_recorded_scale_changes_only_that_spec(built):

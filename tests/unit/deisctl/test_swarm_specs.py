@@ -21,9 +21,15 @@ def test_every_component_is_a_global_dnsrr_service_on_the_apps_overlay(built):
         assert spec["Name"] == f"deis-{component}"
         assert spec["Mode"] == {"Global": {}}
         assert spec["EndpointSpec"]["Mode"] == "dnsrr"
-        assert spec["TaskTemplate"]["Networks"] == [{"Target": isolation.NETWORK}]
+        assert spec["TaskTemplate"]["Networks"][0] == {"Target": isolation.NETWORK}
         assert spec["Labels"][specs.COMPONENT_LABEL] == component
         assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == f"deis/{component}:{images.TAG}"
+
+
+def test_only_the_router_joins_the_platform_overlay_where_it_reaches_controllers_and_builders(built):
+    networks = {c: [n["Target"] for n in spec["TaskTemplate"]["Networks"]] for c, spec in built.items()}
+    assert networks == {"publisher": [isolation.NETWORK], "logspout": [isolation.NETWORK],
+                        "router": [isolation.NETWORK, Settings().platform_network]}
 
 
 def test_publisher_and_logspout_mount_their_nodes_docker_socket(built):
