@@ -19,6 +19,7 @@ import subprocess
 
 import pytest
 
+from tests.cluster.platform import bare  # noqa: F401  (the platform tests' fixture)
 from tests.cluster.testbed import Testbed
 
 TOOLS = ("ip", "iptables", "nsenter", "unshare", "setsid", "dockerd", "etcd", "timeout")

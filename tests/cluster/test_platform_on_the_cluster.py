@@ -25,109 +25,26 @@ import time
 import uuid
 
 import pytest
-import requests
 
 from deis import keys
 from tests.cluster import mesh
-from tests.cluster.test_deisctl_cluster import deisctl, running_tasks
-from tests.cluster.testbed import HEARTBEAT, IMAGE, STATE, require_bed_route
-from tests.person import Person, make_repo
+from tests.cluster.platform import (
+    API,
+    COMPONENTS,
+    FILES,
+    ROUTER_HOSTS,
+    Someone,
+    api_answers,
+    app_bodies,
+    app_nodes,
+    deisctl,
+    journals,
+    running_tasks,
+)
+from tests.cluster.testbed import STATE
+from tests.person import make_repo
 
 pytestmark = pytest.mark.multihost
-
-COMPONENTS = ["logger", "logspout", "database", "registry", "controller", "builder", "publisher", "router"]
-ROUTER_HOSTS = {"h2", "h3"}
-API = f"deis.{mesh.DOMAIN}"
-FILES = {
-    "Dockerfile": f"FROM {IMAGE}\nCMD [\"httpd\", \"-f\", \"-p\", \"5000\"]\n",
-    "Procfile": 'web: echo "$DEIS_RELEASE $HOSTNAME" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp\n',
-}
-
-
-class Someone(Person):
-    """A person whose HTTP goes through one router: the router picks the vhost from the URL's name."""
-
-    def __init__(self, name, home, router_ip: str):
-        super().__init__(name, home)
-        require_bed_route(router_ip)
-        self.proxy = f"http://{router_ip}:80"
-
-    @property
-    def environ(self) -> dict[str, str]:
-        return {**super().environ, "HTTP_PROXY": self.proxy, "http_proxy": self.proxy}
-
-
-@pytest.fixture
-def bare(cluster):
-    """The bed's engines out of any Swarm, holding every component image; afterwards the bed's own Swarm again."""
-    cluster.copy_images(mesh.component_images(COMPONENTS))
-    clients = [host.docker() for host in cluster.hosts]
-    try:
-        for client in reversed(clients):
-            client.swarm.leave(force=True)
-        yield cluster
-        leader = clients[0]
-        if leader.info()["Swarm"]["LocalNodeState"] != "active":
-            cluster.up()
-            return
-        for service in leader.services.list():
-            service.remove()
-        _wait_until_no_containers(clients)
-        for node in leader.nodes.list():
-            if node.attrs["Description"]["Hostname"] != "h1" and node.attrs["Spec"].get("Role") == "manager":
-                node.update({**node.attrs["Spec"], "Role": "worker"})
-        leader.swarm.reload()
-        leader.swarm.update(dispatcher_heartbeat_period=int(HEARTBEAT * 1e9))
-    finally:
-        for client in clients:
-            client.close()
-
-
-def _wait_until_no_containers(clients, timeout: float = 30) -> None:
-    """Wait until the removed services' containers are gone, so no container starts while the bed goes down.
-
-    (A task Swarm restarted just before its service was removed once left a
-    containerd-shim behind the bed's down.)
-    """
-    deadline = time.monotonic() + timeout
-    while any(client.containers.list(all=True) for client in clients) and time.monotonic() < deadline:
-        time.sleep(0.5)
-
-
-def api_answers(ip: str) -> bool:
-    """True when the controller answers ``/v1/`` through the router at ``ip`` (any status below 500)."""
-    require_bed_route(ip)
-    with contextlib.suppress(requests.RequestException):
-        return requests.get(f"http://{ip}/v1/", headers={"Host": API}, timeout=2).status_code < 500
-    return False
-
-
-def app_bodies(ip: str, app: str, want: int, timeout: float = 60) -> set[str]:
-    """The distinct bodies the router at ``ip`` answers for ``app``, asking until ``want`` are seen."""
-    require_bed_route(ip)
-    seen, deadline = set(), time.monotonic() + timeout
-    while len(seen) < want and time.monotonic() < deadline:
-        with contextlib.suppress(requests.RequestException):
-            answer = requests.get(f"http://{ip}/", headers={"Host": f"{app}.{mesh.DOMAIN}"}, timeout=2)
-            if answer.status_code == 200:
-                seen.add(answer.text.strip())
-        time.sleep(0.1)
-    return seen
-
-
-def app_nodes(bed, app: str) -> list[str]:
-    """The node of each of ``app``'s running containers, from every engine."""
-    found = []
-    for host in bed.hosts:
-        with contextlib.closing(host.docker()) as client:
-            found += [host.name for _ in client.containers.list(filters={"label": f"deis.app={app}"})]
-    return sorted(found)
-
-
-def journals(data) -> str:
-    """The last lines of the control plane's journals (for a failing test's message)."""
-    return "\n".join(f"--- {c}\n" + deisctl(data, "journal", c, "-n", "25", check=False).stdout
-                     for c in ("controller", "builder", "registry", "database", "logger"))
 
 
 def test_start_platform_register_push_scale_and_every_task_where_placement_says(bare, tmp_path):
