@@ -49,6 +49,9 @@ def _specs(session: Session, runtime: Runtime, app: App, release: Release,
            wanted: list[tuple[str, int]]) -> list[ContainerSpec]:
     config, build = release_records.parts(session, release)
     info, values = build_info(build), config_info(config)
+    # Here, not only in deploy: on a cluster a scale may reach a controller replica on another node than
+    # the one that deployed, and its engine has not pulled the image yet ("No such image", seen on the bed).
+    _ensure_image(runtime, build.image)
     image_port = runtime.scheduler.image_port(build.image)
     return [processes.spec(app.id, release.version, info, values, kind, num, image_port) for kind, num in wanted]
 
