@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 #: How long the gateway waits for ``min_size`` OSDs before it gives up (and Swarm starts it again).
 OSD_WAIT = 180.0
+#: How long an OSD, manager or gateway waits for a quorum of monitors before it gives up.
+QUORUM_WAIT = 300.0
 #: The caps of the daemons whose keys are made on their node, by entity prefix.
 CAPS = {
     "mgr": ("mon", "allow profile mgr", "osd", "allow *", "mds", "allow *"),
@@ -98,6 +100,10 @@ def run(etcd: Etcd, settings, stop: threading.Event, interval: float) -> None:
     daemon = settings.get("daemon")
     log.info("Ceph %s of node %s (fsid %s), monitors %s", daemon, cluster.layout.node, cluster.identity.fsid,
              ", ".join(f"{name}={address}" for name, address in cluster.layout.monitors))
+    if daemon != "mon":  # each first command needs a quorum; waiting here beats exiting and restarting
+        wait_for_quorum(cluster, QUORUM_WAIT, stop)
+    if stop.is_set():
+        return
     if daemon == "gateway":
         serve_gateway(cluster, etcd, stop, interval)
         return
@@ -184,6 +190,21 @@ def serve_gateway(cluster: Cluster, etcd: Etcd, stop: threading.Event, interval:
                 _announce(cluster, lease)
     finally:
         cluster.stop()
+
+
+def wait_for_quorum(cluster: Cluster, timeout: float, stop: threading.Event) -> None:
+    """Wait until the monitors answer (which needs their quorum); bounded by ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not stop.is_set():
+        try:
+            cluster.ceph("mon", "stat", timeout=20)
+            return
+        except CephError as exc:
+            if time.monotonic() > deadline:
+                raise CephError(f"no quorum of monitors after {timeout:.0f} s ({exc}); "
+                                "see 'deisctl journal store-mon'") from exc
+            log.info("waiting for a quorum of monitors: %s", str(exc)[-200:])
+        stop.wait(2)
 
 
 def wait_for_osds(cluster: Cluster, count: int, timeout: float, stop: threading.Event) -> None:

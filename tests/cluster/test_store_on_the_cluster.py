@@ -5,7 +5,9 @@ From no Swarm, the real ``deisctl`` bootstraps the bed's 3 hosts with
 (:mod:`deisctl.swarm.store_specs`): a monitor, an OSD and an S3 gateway on
 every host, two managers. Then, as ``ceph -s`` in a monitor's task says:
 3 monitors in quorum, 3 OSDs up and in, every pool of size 3 / min_size 2.
-An object put through h1's gateway is read through h2's. While a loop writes
+An object put through h1's gateway is read through h2's, and the logger's
+task writes through its own node's gateway with the URL the control plane
+gets (``s3://deis?endpoint=http://deis-node-<node ID>:7480``). While a loop writes
 and reads through a gateway, h3's OSD task is stopped (its node excluded from
 the OSD service), then h2's OSD container is SIGKILLed (Swarm starts it
 again), then h2's monitor is stopped: every operation succeeds; the longest
@@ -40,7 +42,7 @@ GATEWAY_PORT = 7480
 @pytest.fixture
 def bare(cluster):
     """The bed's engines out of any Swarm, with the store image and no store volumes; afterwards the bed's Swarm."""
-    cluster.copy_images(mesh.component_images(["store"]))
+    cluster.copy_images(mesh.component_images(["store", "logger"]))
     clients = [host.docker() for host in cluster.hosts]
     try:
         for client in reversed(clients):
@@ -218,6 +220,18 @@ def test_ceph_on_three_hosts_serves_through_any_gateway_and_survives_an_osd_and_
     stores["h1"].put("hello/world", b"through h1")
     assert stores["h2"].get("hello/world") == b"through h1"
     assert stores["h3"].get("hello/world") == b"through h1"
+
+    # the control plane's store URL: the logger's task reaches its own node's gateway from the platform overlay
+    deisctl(data, "start", "logger")
+    with contextlib.closing(h1.docker()) as manager:
+        (node,) = running_on(manager, "deis-logger")
+    logger = task_container(bed.host(node), "deis-logger")
+    probe = ("import os; from store import open_store; url = os.environ['DEIS_LOGGER_STOREURL']; "
+             "store = open_store(url); store.put('probe/logger', b'ok'); print(url)")
+    code, (out, err) = logger.exec_run(["timeout", "60", "python3", "-c", probe], demux=True)
+    assert code == 0, (err or b"").decode()[-1500:]
+    assert out.decode().strip().startswith("s3://deis?endpoint=http://deis-node-") and "{{" not in out.decode()
+    assert stores["h2"].get("probe/logger") == b"ok"
 
     with contextlib.closing(h1.docker()) as manager:
         # one OSD down: h3's OSD task is stopped; reads and writes go on through h1's and h2's gateways
