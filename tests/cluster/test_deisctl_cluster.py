@@ -14,32 +14,20 @@ it: h1 the only manager, 1 s heartbeat. Times are printed (``-s``).
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from deis import keys
 from tests.cluster import mesh
+from tests.cluster.platform import deisctl, running_tasks
 from tests.cluster.testbed import HEARTBEAT, IMAGE, require_bed_route
 
 pytestmark = pytest.mark.multihost
 
-DEISCTL = str(Path(sys.executable).with_name("deisctl"))
 COMPONENTS = ["publisher", "logspout", "router"]
 ROUTER_HOSTS = {"h2", "h3"}
-
-
-def deisctl(data_dir: Path, *args: str, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run the real ``deisctl`` on ``data_dir``; fail with its output unless it exits as ``check`` says."""
-    result = subprocess.run([DEISCTL, "--data-dir", str(data_dir), *args], capture_output=True, text=True,
-                            timeout=timeout, stdin=subprocess.DEVNULL, check=False)
-    if check and result.returncode != 0:
-        pytest.fail(f"deisctl {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 @pytest.fixture
@@ -73,13 +61,6 @@ def router_answers(ip: str) -> bool:
         requests.get(f"http://{ip}/", headers={"Host": f"nothing.{mesh.DOMAIN}"}, timeout=1)
         return True
     return False
-
-
-def running_tasks(client, service: str) -> dict[str, str]:
-    """Task ID → node hostname of a service's running tasks."""
-    hostnames = {node.id: node.attrs["Description"]["Hostname"] for node in client.nodes.list()}
-    return {task["ID"]: hostnames[task["NodeID"]] for task in client.api.tasks(filters={"service": service})
-            if task["Status"]["State"] == "running" and task["DesiredState"] == "running"}
 
 
 def test_bootstrap_start_status_stop_on_three_managers(bare, tmp_path):

@@ -36,7 +36,7 @@ import pytest
 from deis import keys
 from store.s3 import S3Store
 from tests.cluster import mesh
-from tests.cluster.test_deisctl_cluster import deisctl
+from tests.cluster.platform import deisctl
 from tests.cluster.testbed import HEARTBEAT, require_bed_route
 
 pytestmark = pytest.mark.multihost
