@@ -19,7 +19,6 @@ setup(
     install_requires=[
         "click>=8.1",
         "requests>=2.31",
-        "etcd3gw>=2.4",
         "supervisor>=4.2",
         "psutil>=5.9",
         "jinja2>=3.1",

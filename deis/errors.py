@@ -1,6 +1,6 @@
 """The platform's exception tree.
 
-Library errors (etcd3gw, requests, docker, psycopg2, xmlrpc) are caught at the
+Library errors (requests, docker, psycopg2, xmlrpc) are caught at the
 adapter that calls the library and re-raised as one of these, so callers and
 the CLI deal with one vocabulary::
 

@@ -19,8 +19,9 @@ down is one refused connection (or one share of the timeout) per period.
 What may be sent again is decided by :class:`deis.etcd.Etcd`, which knows
 what each request does; this module only chooses where.
 
-etcd3gw (our etcd client library) talks to one host and port and has no
-notion of a member list, hence this module.
+No etcd client library we could use knows a member list (etcd3gw, which
+we used before, talks to one host and port; :mod:`deis.etcd` says why we
+left it), hence this module.
 """
 
 from __future__ import annotations
