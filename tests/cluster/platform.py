@@ -89,12 +89,12 @@ def _back_to_the_beds_swarm(cluster, clients) -> None:
     for service in leader.services.list():
         service.remove()
     wait_until_no_containers(clients)
-    _demote_all_but_h1(leader)
+    demote_all_but_h1(leader)
     leader.swarm.reload()
     leader.swarm.update(dispatcher_heartbeat_period=int(HEARTBEAT * 1e9))
 
 
-def _demote_all_but_h1(leader, timeout: float = 90) -> None:
+def demote_all_but_h1(leader, timeout: float = 90) -> None:
     """Make every manager but h1 a worker again, as the bed's own Swarm has it.
 
     After a test healed a cut-off manager, raft refuses to demote anyone until

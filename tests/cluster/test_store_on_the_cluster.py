@@ -36,7 +36,7 @@ import pytest
 from deis import keys
 from store.s3 import S3Store
 from tests.cluster import mesh
-from tests.cluster.platform import deisctl
+from tests.cluster.platform import deisctl, demote_all_but_h1, wait_until_no_containers
 from tests.cluster.testbed import HEARTBEAT, require_bed_route
 
 pytestmark = pytest.mark.multihost
@@ -62,42 +62,14 @@ def bare(cluster):
             return
         for service in leader.services.list():
             service.remove()
-        _wait_until_no_containers(clients)
+        wait_until_no_containers(clients, timeout=60)
         _remove_volumes(clients)
-        for hostname in ("h2", "h3"):
-            _demote(leader, hostname)
+        demote_all_but_h1(leader)
         leader.swarm.reload()
         leader.swarm.update(dispatcher_heartbeat_period=int(HEARTBEAT * 1e9))
     finally:
         for client in clients:
             client.close()
-
-
-def _demote(leader, hostname: str, timeout: float = 30) -> None:
-    """Make a manager a worker again, retrying while the raft settles.
-
-    (Right after a node was drained and made active again, a demotion was
-    once refused: "can't remove member from the raft: this would result in
-    a loss of quorum".)
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        (node,) = [n for n in leader.nodes.list() if n.attrs["Description"]["Hostname"] == hostname]
-        if node.attrs["Spec"].get("Role") != "manager":
-            return
-        try:
-            node.update({**node.attrs["Spec"], "Role": "worker"})
-            return
-        except docker.errors.APIError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
-
-
-def _wait_until_no_containers(clients, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while any(client.containers.list(all=True) for client in clients) and time.monotonic() < deadline:
-        time.sleep(0.5)
 
 
 def _remove_volumes(clients) -> None:
