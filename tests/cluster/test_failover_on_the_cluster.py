@@ -22,13 +22,9 @@ Only bed addresses are contacted, each after ``require_bed_route``.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import os
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 
 import docker
 import pytest
@@ -36,6 +32,17 @@ import requests
 
 from deis import keys
 from tests.cluster import mesh
+from tests.cluster.load import (
+    PASSWORD,
+    Load,
+    Writes,
+    push_until_it_works,
+    seconds,
+    token,
+    wait,
+    wait_until_clean,
+    window,
+)
 from tests.cluster.platform import (
     API,
     FILES,
@@ -47,108 +54,13 @@ from tests.cluster.platform import (
     journals,
     running_tasks,
 )
-from tests.cluster.testbed import STATE, require_bed_route
+from tests.cluster.testbed import STATE
 from tests.person import make_repo
 
 pytestmark = pytest.mark.multihost
 
 #: The database's archiveTimeout for this test: a crash loses at most this much of acknowledged writes.
 ARCHIVE_TIMEOUT = 10
-APP_RPS = 50
-PASSWORD = "s3cret pass"
-
-
-@dataclass
-class Load:
-    """Requests to an app through one router, ``rps`` a second, each on a new connection, each outcome kept."""
-
-    ip: str
-    app: str
-    rps: int = APP_RPS
-    outcomes: list[tuple[float, bool]] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self, workers: int = 10) -> list[threading.Thread]:
-        require_bed_route(self.ip)
-        threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(workers)]
-        for thread in threads:
-            thread.start()
-        return threads
-
-    def _worker(self) -> None:
-        interval = 10 / self.rps  # 10 workers
-        while not self.stop.is_set():
-            started = time.monotonic()
-            try:
-                ok = requests.get(f"http://{self.ip}/", headers={"Host": f"{self.app}.{mesh.DOMAIN}"},
-                                  timeout=2).status_code == 200
-            except requests.RequestException:
-                ok = False
-            self.outcomes.append((started, ok))
-            self.stop.wait(max(0.0, interval - (time.monotonic() - started)))
-
-    def failures(self, since: float) -> list[float]:
-        return sorted(at for at, ok in self.outcomes if at >= since and not ok)
-
-
-@dataclass
-class Writes:
-    """Authenticated writes through one router (``POST /v1/keys/``), each acknowledged one's id and time kept."""
-
-    ip: str
-    token: str
-    acknowledged: dict[str, float] = field(default_factory=dict)
-    refused: int = 0
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> threading.Thread:
-        require_bed_route(self.ip)
-        thread = threading.Thread(target=self._loop, daemon=True)
-        thread.start()
-        return thread
-
-    def _loop(self) -> None:
-        number = 0
-        while not self.stop.is_set():
-            number += 1
-            name = f"w{number}"
-            try:
-                answer = requests.post(f"http://{self.ip}/v1/keys/", json={"id": name, "public": _public_key(name)},
-                                       headers=self.headers, timeout=15)
-                if answer.status_code == 201:
-                    self.acknowledged[name] = time.monotonic()
-                else:
-                    self.refused += 1
-            except requests.RequestException:
-                self.refused += 1
-            self.stop.wait(0.2)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Host": API, "Authorization": f"token {self.token}"}
-
-    def stored(self) -> set[str]:
-        answer = requests.get(f"http://{self.ip}/v1/keys/?page_size=1000", headers=self.headers, timeout=15)
-        answer.raise_for_status()
-        return {key["id"] for key in answer.json()["results"]}
-
-    def first_after(self, moment: float) -> float | None:
-        later = [at for at in self.acknowledged.values() if at > moment]
-        return min(later) if later else None
-
-
-def _public_key(comment: str) -> str:
-    """A well-formed ssh-ed25519 public key (random bytes: the controller stores it, nothing signs with it)."""
-    blob = b"".join(len(part).to_bytes(4, "big") + part for part in (b"ssh-ed25519", os.urandom(32)))
-    return f"ssh-ed25519 {base64.b64encode(blob).decode()} {comment}"
-
-
-def _token(ip: str, user: str) -> str:
-    require_bed_route(ip)
-    answer = requests.post(f"http://{ip}/v1/auth/login/", json={"username": user, "password": PASSWORD},
-                           headers={"Host": API}, timeout=15)
-    answer.raise_for_status()
-    return answer.json()["token"]
 
 
 def _placement(bed, through: str = "h1") -> dict[str, list[str]]:
@@ -190,12 +102,6 @@ def _placement_or_error(bed, through: str) -> object:
         return f"(the manager on {through} did not answer: {exc})"
 
 
-def _window(failures: list[float], cut: float) -> str:
-    if not failures:
-        return "none"
-    return f"{failures[0] - cut:+.1f} s to {failures[-1] - cut:+.1f} s after the cut"
-
-
 @pytest.mark.parametrize("target", ["controller", "database"])
 def test_the_host_of_a_controller_or_of_the_database_is_cut_off_under_load(bare, tmp_path, target):
     bed, data = bare, tmp_path / "deis"
@@ -229,18 +135,18 @@ def test_the_host_of_a_controller_or_of_the_database_is_cut_off_under_load(bare,
     alice.deis("scale", "web=3", "-a", app)
     assert len(app_bodies(survivor.ip, app, 3)) == 3, app_nodes(bed, app)
 
-    load, writes = Load(survivor.ip, app), Writes(survivor.ip, _token(survivor.ip, user))
+    load, writes = Load(survivor.ip, app), Writes(survivor.ip, token(survivor.ip, user))
     threads = [*load.run(), writes.run()]
     time.sleep(ARCHIVE_TIMEOUT + 10)  # writes old enough to be archived when the host goes
     cut = time.monotonic()
     bed.partition(victim)
     try:
-        api_back = _wait(lambda: writes.first_after(cut + 1), 300)
-        app_clean = _wait_until_clean(load, cut, 120)
+        api_back = wait(lambda: writes.first_after(cut + 1), 300)
+        app_clean = wait_until_clean(load, cut, 120)
         (repo / "CHANGES").write_text("after the cut\n")
         alice.git("add", "CHANGES", cwd=repo)
         alice.git("commit", "-q", "-m", "after the cut", cwd=repo)
-        pushed, push_back, push_tries = _push_until_it_works(alice, repo, survivor.ip, app, cut + 180)
+        pushed, push_back, push_tries = push_until_it_works(alice, repo, survivor.ip, app, cut + 180)
         try:
             stored = writes.stored()  # before the heal: the cut-off database serves until Swarm stops it
         except requests.RequestException:
@@ -260,61 +166,20 @@ def test_the_host_of_a_controller_or_of_the_database_is_cut_off_under_load(bare,
     ran = ", ".join(c for c, hosts in placed.items() if victim.name in hosts)
     print(f"\nfailover ({target}): cut {victim.name} (ran {ran}); "
           f"load through {survivor.name}'s router: {len(load.outcomes)} requests, {len(failures)} failed after the "
-          f"cut ({len(before)} before it), failures {_window(failures, cut)}; app 100 % again "
-          f"{_seconds(app_clean, cut)} after the cut; API acknowledged a write again {_seconds(api_back, cut)} after "
+          f"cut ({len(before)} before it), failures {window(failures, cut)}; app 100 % again "
+          f"{seconds(app_clean, cut)} after the cut; API acknowledged a write again {seconds(api_back, cut)} after "
           f"the cut ({writes.refused} writes refused or unanswered); writes acknowledged > {ARCHIVE_TIMEOUT} s before "
           f"the cut: {len(old_writes & stored)}/{len(old_writes)} kept, in the last {ARCHIVE_TIMEOUT} s: "
-          f"{len(recent & stored)}/{len(recent)} kept; git push works again {_seconds(push_back, cut)} after the "
+          f"{len(recent & stored)}/{len(recent)} kept; git push works again {seconds(push_back, cut)} after the "
           f"cut ({push_tries} tries); placement before {placed}")
-    rejoined = _wait(lambda: _rejoined(bed, victim.name, placed, survivor.name), 180)
-    print(f"failover ({target}): {victim.name} Ready with its global tasks {_seconds(rejoined, healed)} after the "
+    rejoined = wait(lambda: _rejoined(bed, victim.name, placed, survivor.name), 180)
+    print(f"failover ({target}): {victim.name} Ready with its global tasks {seconds(rejoined, healed)} after the "
           f"heal; placement after {_placement_or_error(bed, survivor.name)}")
 
     assert api_back is not None, f"the API never acknowledged a write after the cut\n{journals(data)}"
     assert old_writes <= stored, f"lost acknowledged writes: {sorted(old_writes - stored)}"
     assert pushed.returncode == 0, f"{pushed.stderr}\n{journals(data)}"
-    assert app_clean is not None, f"the app still failed 120 s after the cut: {_window(failures, cut)}"
+    assert app_clean is not None, f"the app still failed 120 s after the cut: {window(failures, cut)}"
     assert rejoined is not None, f"{victim.name} did not rejoin: {_placement_or_error(bed, survivor.name)}"
 
 
-def _push_until_it_works(person, repo, ip: str, app: str, deadline: float):
-    """Push until a push succeeds or ``deadline``; return the last result, when the good one began, and the tries.
-
-    A push right after the cut may find the registry on the cut host, or
-    moving: the builder then refuses it, and the person pushes again.
-    """
-    tries = 0
-    while True:
-        tries += 1
-        began = time.monotonic()
-        pushed = person.git("push", f"ssh://git@{ip}:2222/{app}.git", "master", cwd=repo, check=False)
-        if pushed.returncode == 0 or time.monotonic() > deadline:
-            return pushed, (began if pushed.returncode == 0 else None), tries
-        time.sleep(2)
-
-
-def _wait(probe, timeout: float) -> float | None:
-    """The time ``probe`` first returned a time (or a true value: now), or None after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found if isinstance(found, float) else time.monotonic()
-        time.sleep(0.5)
-    return None
-
-
-def _wait_until_clean(load: Load, cut: float, timeout: float, clean_for: float = 10) -> float | None:
-    """The start of the first ``clean_for`` s after the cut with no failed request, or None."""
-    deadline = cut + timeout
-    while time.monotonic() < deadline:
-        failures = load.failures(cut)
-        since = failures[-1] if failures else cut
-        if time.monotonic() - since >= clean_for:
-            return since
-        time.sleep(0.5)
-    return None
-
-
-def _seconds(moment: float | None, since: float) -> str:
-    return "never" if moment is None else f"{moment - since:.1f} s"
