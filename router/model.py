@@ -43,6 +43,11 @@ ROUTER_SETTINGS: dict[str, tuple[str, Callable[[str], bool]]] = {
     "enforceWhitelist": ("false", lambda v: v in {"true", "false"}),
     "builder/timeout/connect": ("10000", str.isdigit),
     "builder/timeout/tcp": ("1200000", str.isdigit),
+    # Not in v1 (its apps waited 30 s): milliseconds an app backend has to accept a connection
+    # before the request goes to the next one. On a LAN a connect takes well under 1 ms; one that
+    # takes longer is a cut-off host (or a dropped SYN: 1.5 s covers Linux's first 1 s resend), and
+    # until the host's routes are withdrawn every request nginx sends there waits this long.
+    "app/timeout/connect": ("1500", lambda v: v.isdigit() and 0 < int(v) <= 600000),
 }
 
 

@@ -59,3 +59,16 @@ def test_settings_reach_nginx():
     assert "client_max_body_size 20m;" in text
     assert "gzip on;" not in text
     assert "hash $arg_sid consistent;" in text
+
+
+def test_an_app_backend_that_does_not_accept_within_the_connect_timeout_is_passed_over():
+    """A cut-off host's backend costs each request the app connect timeout (1.5 s), not v1's 30 s."""
+    app = {"/deis/services/web1/web1_v1.web.1": "172.17.0.2:5000"}
+    block = conf(app)[conf(app).index("# app web1"):]
+    assert "proxy_connect_timeout 1500ms;" in block
+    assert "proxy_next_upstream error timeout" in block
+    text = conf({**app, "/deis/router/app/timeout/connect": "400"})
+    assert "proxy_connect_timeout 400ms;" in text[text.index("# app web1"):]
+    refused = model.build({**app, "/deis/router/app/timeout/connect": "0; include /etc/passwd"})
+    assert "proxy_connect_timeout 1500ms;" in render(refused, Ports(), PATHS)
+    assert any("app/timeout/connect" in error for error in refused.errors), refused.errors
