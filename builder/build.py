@@ -11,6 +11,7 @@ they were; an image this build made is removed again.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import docker
@@ -22,7 +23,7 @@ from builder.limits import Limits
 from builder.output import Output
 from builder.repos import Repos
 from builder.tree import Tree
-from deis.errors import PermanentError
+from deis.errors import PermanentError, TemporaryError
 from deis.images import platform_hosts, registry_address
 from deis.settings import KeyReader
 
@@ -33,6 +34,14 @@ class LaunchFailed(PermanentError):
 
 class PushDenied(PermanentError):
     """The controller refused to record the push (the user may not push to the app)."""
+
+
+class NoRegistry(TemporaryError):
+    """No registry is announced where every image must reach one (a cluster)."""
+
+
+#: Seconds a build that needs a registry waits for one to be announced (Swarm moving it to another host).
+REGISTRY_WAIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,8 @@ class Tools:
     repos: Repos
     stack_image: str
     limits: Limits = Limits()
+    #: On a cluster: an image only the building engine holds cannot run on the other nodes.
+    require_registry: bool = False
 
 
 def run(push: Push, tools: Tools, out: Output) -> int:
@@ -63,7 +74,7 @@ def run(push: Push, tools: Tools, out: Output) -> int:
     _record(push, tools.hooks)
     config = tools.hooks.config(push.user, push.app)
     tree = Tree(push.sha)
-    registry = registry_address(tools.etcd)
+    registry = _registry(tools, out)
     image = images.image_name(push.app, push.sha, registry)
     existed = _exists(tools.api, image)
     try:
@@ -75,6 +86,26 @@ def run(push: Push, tools: Tools, out: Output) -> int:
         if not existed:
             _remove(tools.api, image)
         raise
+
+
+def _registry(tools: Tools, out: Output, wait: float = REGISTRY_WAIT) -> str | None:
+    """The announced registry; where one is required, wait up to ``wait`` s for it, then refuse the push.
+
+    Checked before the build, so a push that cannot be released costs no build.
+    """
+    found = registry_address(tools.etcd)
+    if found is not None or not tools.require_registry:
+        return found
+    out.step("Waiting for the registry to be announced (Swarm may be starting it on another host)")
+    deadline = time.monotonic() + wait
+    while found is None and time.monotonic() < deadline:
+        time.sleep(1)
+        found = registry_address(tools.etcd)
+    if found is None:
+        raise NoRegistry(f"ERROR: no registry was announced within {wait:.0f} s, and on a cluster an image only "
+                         "this host holds cannot run on the others; push again once 'deisctl status registry' "
+                         "shows it running")
+    return found
 
 
 def _record(push: Push, hooks: Hooks) -> None:

@@ -82,7 +82,8 @@ def _tools() -> build.Tools:
     hooks = Hooks(controller_url(etcd), settings.get("builderKey") or "")
     api = docker.APIClient(base_url=settings.get("dockerHost"), timeout=600)
     limits = Limits(memory=settings.get("buildMemory"), timeout=settings.get("buildTimeout"))
-    return build.Tools(hooks, api, etcd, Repos(settings.get("dataDir")), settings.get("stackImage"), limits)
+    return build.Tools(hooks, api, etcd, Repos(settings.get("dataDir")), settings.get("stackImage"), limits,
+                       require_registry=settings.get("requireRegistry"))
 
 
 if __name__ == "__main__":

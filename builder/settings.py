@@ -11,7 +11,7 @@ from docker.utils import parse_bytes
 
 from deis import keys
 from deis.paths import Paths
-from deis.settings import Setting, Settings
+from deis.settings import Setting, Settings, as_bool
 
 
 def _size(text: str) -> int:
@@ -59,6 +59,9 @@ SETTINGS = Settings("builder", [
             help="memory (swap included) of a build container and of each Dockerfile RUN step (2g)"),
     Setting("buildTimeout", default=1800, parse=_positive_int,
             help="seconds an image build may take before the push is refused"),
+    Setting("requireRegistry", default=False, parse=as_bool,
+            help="refuse a push (after waiting up to 60 s) while no registry is announced: on a cluster "
+                 "an image only the building host holds cannot run elsewhere (deisctl sets it there)"),
     Setting("maxPushSize", default=500 << 20, parse=_size,
             help="largest pack a git push may send (git's receive.maxInputSize; 500m)"),
 ])

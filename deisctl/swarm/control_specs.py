@@ -188,7 +188,8 @@ def _environment(settings: specs.Settings, component: str) -> dict[str, str]:
                    # Its task's name on the platform overlay follows it wherever Swarm restarts it.
                    DEIS_CONTROLLER_DATABASEHOST=service_name("database"))
     if component == "builder":
-        env["DOCKER_HOST"] = "unix:///var/run/docker.sock"
+        # Its image must reach the registry: an app task on another node could not run it otherwise.
+        env.update(DOCKER_HOST="unix:///var/run/docker.sock", DEIS_BUILDER_REQUIREREGISTRY="true")
     return env
 
 

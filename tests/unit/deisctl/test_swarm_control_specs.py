@@ -56,6 +56,11 @@ def test_the_controller_reaches_the_database_by_its_service_name(built):
     assert f"DEIS_CONTROLLER_DATABASEHOST={built['database']['Name']}" in env
 
 
+def test_the_builder_refuses_pushes_while_no_registry_is_announced(built):
+    """On a cluster an image only the building node holds cannot run on the others."""
+    assert "DEIS_BUILDER_REQUIREREGISTRY=true" in built["builder"]["TaskTemplate"]["ContainerSpec"]["Env"]
+
+
 def test_the_address_line_exports_the_first_address_and_refuses_none(tmp_path):
     line = control_specs.address_command("controller", "node")[2]
     fake = tmp_path / "getent"
