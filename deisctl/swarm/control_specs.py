@@ -104,6 +104,8 @@ _LOOKUPS = {
 #: The settings of each component that hold its announced address.
 HOST_VARIABLES = {component: ("HOST", f"DEIS_{component.upper()}_HOST") for component in COMPONENTS}
 STORE_SCHEMES = ("file", "s3", "rados")
+#: The controller's port inside its container (its setting's default), where its health check asks.
+CONTROLLER_PORT = 8000
 #: The database's data dir inside its container (``<this>/database``, on the task's anonymous volume).
 DATA_DIR = "/var/lib/deis"
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
@@ -205,6 +207,7 @@ def _task_template(settings: specs.Settings, component: str, nodes: list[specs.N
     template["Networks"] = [{"Target": settings.platform_network}]
     if component == "controller":
         template["Networks"].append({"Target": settings.network})  # as the apps' health probes are
+        template["ContainerSpec"]["Healthcheck"] = specs.health_check(CONTROLLER_PORT, "/healthz")
     return template
 
 
