@@ -34,6 +34,7 @@ from deisctl import boot
 from deisctl import components as catalogue
 from deisctl.platform import Platform, Status
 from deisctl.swarm import cluster as swarm_cluster
+from deisctl.swarm import preflight, rollout
 from deisctl.swarm import rows as swarm_rows
 from deisctl.swarm import state as swarm_state
 
@@ -83,7 +84,8 @@ def mode_text() -> str:
         return ("Mode: single host: components run as processes on this machine. "
                 "'deisctl cluster bootstrap ENGINE...' puts this data dir in cluster mode.")
     return (f"Mode: cluster ({swarm_state.path()}; managers {', '.join(recorded.managers)}): "
-            "start, stop, status, journal, list, scale and machines act on the Swarm's services.")
+            "install, start, stop, restart, rolling-restart, upgrade, status, journal, list, scale and "
+            "machines act on the Swarm's services.")
 
 
 class _ModeHelp:
@@ -179,13 +181,19 @@ def config(platform: Platform, target: str, action: str, pairs: tuple[str, ...])
     In cluster mode 'deisctl config store set url=URL' records the store in
     cluster.json (as 'cluster bootstrap --store' does); 'start platform'
     then gives it to the components that keep data.
+
+    In cluster mode the settings go to the cluster's etcd: DEIS_ETCD when set,
+    else every node's member at <node address>:2379.
     """
     recorded = _run(swarm_state.load)
     if recorded is not None and target == "store":
         _cluster_store(recorded, action, pairs)
         return
-    _run(platform.ensure_etcd)
-    etcd = platform.etcd()
+    if recorded is not None:
+        etcd = _run(preflight.cluster_etcd, _run(swarm_cluster.Cluster, recorded), platform.environ)
+    else:
+        _run(platform.ensure_etcd)
+        etcd = platform.etcd()
     for pair in pairs:
         if action == "set":
             name, separator, value = pair.partition("=")
@@ -258,19 +266,50 @@ def install(platform: Platform, targets: tuple[str, ...], boot_unit: Path) -> No
     It also writes the systemd unit deis.service, which runs 'deisctl start
     platform' at boot, and enables it when systemd runs this host (otherwise
     it says how to enable it).
+
+    In cluster mode it is the preflight and starts nothing: the domain is
+    read from the cluster's etcd (refused without it), a missing
+    sshPrivateKey is warned of, the overlays (and a Ceph store's identity
+    secret) are made, and the images the services run are looked for on the
+    manager's engine. Each node's Swarm agent finds <repository>/<component>:<tag>
+    on its node or pulls it itself.
+
+    \b
+    Examples:
+      deisctl config platform set domain=deis.example.com
+      deisctl install platform
+      deisctl start platform
     """
-    chosen = _components(targets)
     whole = not targets or "platform" in targets
+    found = _cluster()
+    if found is not None:
+        _install_on_cluster(found, platform, targets, whole)
+        return
+    chosen = _components(targets)
     if whole:
         _run(platform.require_domain)
         if platform.etcd().get(keys.platform("sshPrivateKey")) is None:
-            click.echo(
-                "warning: no platform sshPrivateKey; 'deis run' will be unavailable. "
-                "Set one with 'deisctl config platform set sshPrivateKey=<path>'", err=True,
-            )
+            click.echo(preflight.NO_SSH_KEY, err=True)
     _run(platform.install, chosen)
     if whole:
         _run(boot.install, boot_unit, platform.paths, platform.environ, click.echo)
+
+
+def _install_on_cluster(found: swarm_cluster.Cluster, platform: Platform, targets: tuple[str, ...],
+                        whole: bool) -> None:
+    """``deisctl install`` in cluster mode: check and prepare, start nothing."""
+    chosen = _run(swarm_cluster.check_components, targets)
+    if whole:
+        etcd = _run(preflight.cluster_etcd, found, platform.environ)
+        click.echo(f"platform domain: {_run(preflight.require_domain, etcd)}")
+        if _run(etcd.get, keys.platform("sshPrivateKey")) is None:
+            click.echo(preflight.NO_SSH_KEY, err=True)
+    missing = _run(preflight.install, found, chosen, click.echo)
+    if missing:
+        click.echo(f"warning: the manager's engine lacks {', '.join(missing)}; every node must hold them or "
+                   "pull them: 'deisctl images build', then load them into each engine, or push them to a "
+                   "registry and 'deisctl upgrade --repository REGISTRY/deis --pull'", err=True)
+    click.echo(f"Installed. 'deisctl start {' '.join(targets) or 'platform'}' starts the services.")
 
 
 @main.command()
@@ -351,10 +390,76 @@ def restart(platform: Platform, targets: tuple[str, ...]) -> None:
     (see 'deisctl stop --help'); 'restart docker' restarts the engine, and
     its containers keep running. The router's nginx serves on while the
     router restarts, and the new router adopts it.
+
+    In cluster mode it is 'deisctl rolling-restart' (see its --help).
     """
+    found = _cluster()
+    if found is not None:
+        _rolling_restart(found, targets, ROLLING_TIMEOUT)
+        return
     chosen = _components(targets)
     _stop(platform, targets, halt=False)
     _run(platform.start, chosen)
+
+
+#: Seconds one component's rolling restart (or upgrade) may take before deisctl stops waiting.
+ROLLING_TIMEOUT = 300.0
+timeout_option = click.option(
+    "--timeout", default=ROLLING_TIMEOUT, show_default=True, type=click.FloatRange(min=1), metavar="SECONDS",
+    help="How long each component may take; then deisctl says what is pending and exits 1 (Swarm carries on).",
+)
+
+
+@main.command("rolling-restart")
+@click.argument("targets", nargs=-1, required=True, metavar="COMPONENT...")
+@timeout_option
+@click.pass_context
+def rolling_restart(ctx: click.Context, targets: tuple[str, ...], timeout: float) -> None:
+    """Restart components one task at a time while the others serve (Deis v1's 'rolling-restart router').
+
+    On a cluster each named component's Swarm service replaces its tasks one
+    node at a time, waiting until the new task runs before the next: while
+    one router restarts the others answer, while one controller restarts the
+    other does. A component with one task (logger, database, registry) is
+    away until its new task runs (the database restores from the store).
+    'platform' restarts every component, one after another, in tier order.
+    If Swarm pauses the update (a new task failed), deisctl says why and
+    exits 1; the component's other tasks keep running.
+
+    On one host this is 'deisctl restart': the router's nginx keeps serving
+    (the new router adopts it), and the other components are away for the
+    moment each restarts.
+
+    \b
+    Examples:
+      deisctl rolling-restart router
+      deisctl rolling-restart controller builder --timeout 600
+      deisctl rolling-restart platform
+    """
+    found = _cluster()
+    if found is None:
+        ctx.invoke(restart, targets=targets)
+        return
+    _rolling_restart(found, targets, timeout)
+
+
+def _rolling_restart(found: swarm_cluster.Cluster, targets: tuple[str, ...], timeout: float) -> None:
+    """Restart the services of ``targets`` one after another, each task by task."""
+    chosen = _run(swarm_cluster.check_components, targets)
+    running = _run(found.services)
+    absent = [component for component in chosen if component not in running]
+    named = [component for component in absent if component in targets]
+    if named:
+        raise DeisctlError(f"{', '.join(named)}: no service on the cluster; 'deisctl start {' '.join(named)}' "
+                           "starts it")
+    if absent:
+        click.echo(f"not running, so not restarted: {', '.join(absent)}")
+    mover, started = rollout.Rollout(found, click.echo, timeout), time.monotonic()
+    for component in chosen:
+        if component in running:
+            click.echo(f"{component}: restarting its tasks one at a time")
+            click.echo(f"{component}: restarted ({_run(mover.restart, component):.1f} s)")
+    click.echo(f"Rolling restart done in {time.monotonic() - started:.1f} s.")
 
 
 def _stop(platform: Platform, targets: tuple[str, ...], halt: bool = True) -> None:
@@ -460,6 +565,58 @@ def machines() -> None:
     """
     found = _require_cluster("machines")
     click.echo(swarm_rows.format_machines(_run(found.machines)))
+
+
+SINGLE_HOST_UPGRADE = (
+    "'deisctl upgrade' moves a cluster's services to new images; on one host the components run from "
+    "this installation: install the new version here, run 'deisctl images build' (the images a cluster "
+    "runs) and then 'deisctl restart platform'"
+)
+
+
+@main.command()
+@click.option("--tag", metavar="TAG", help="The images' tag (default: this deisctl's version, "
+              f"v{PLATFORM_VERSION}).")
+@click.option("--repository", metavar="REPO", help="Where the images are: REPO/<component>:TAG "
+              "(default: the cluster's, deis).")
+@click.option("--pull", is_flag=True, help="Let the manager's engine pull images it lacks before the check.")
+@timeout_option
+def upgrade(tag: str | None, repository: str | None, pull: bool, timeout: float) -> None:
+    """Move the platform's services to new images, one component at a time (cluster mode).
+
+    First the images REPO/<component>:TAG are looked for on the manager's
+    engine: one missing refuses the upgrade before anything changes. Then
+    cluster.json records the new tag and repository, and each running
+    service whose spec changed is updated in tier order (store, logging,
+    control plane, data plane, router) and followed until every task of it
+    runs the new image — one task at a time, the others serving — before
+    the next begins. A service already on these images is 'unchanged'.
+
+    Each node's Swarm agent uses the image on its node or pulls it: give
+    every node the images ('docker load'), or push them to a registry the
+    nodes reach and name it with --repository. If Swarm pauses a
+    component's update, the upgrade stops there and says what runs what;
+    run it again to go on, or with the old --tag to go back.
+
+    \b
+    Examples:
+      deisctl images build && deisctl upgrade            # this deisctl's version
+      deisctl upgrade --tag v1.2.1
+      deisctl upgrade --repository registry.example.com:5000/deis --tag v1.2.1 --pull
+    """
+    from deisctl.swarm import upgrade as swarm_upgrade
+
+    found = _cluster()
+    if found is None:
+        raise DeisctlError(SINGLE_HOST_UPGRADE)
+    new = _run(swarm_upgrade.settings_for, found.settings, tag, repository)
+    started = time.monotonic()
+    steps = _run(swarm_upgrade.upgrade, found, new, click.echo, timeout, pull)
+    updated = [step.component for step in steps if step.action == "update"]
+    took = time.monotonic() - started
+    click.echo(f"Upgraded {', '.join(updated)} in {took:.1f} s." if updated else
+               f"Nothing to upgrade: every running service runs {new.repository}/<component>:{new.tag} "
+               f"({took:.1f} s).")
 
 
 @main.command()

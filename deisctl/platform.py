@@ -28,6 +28,8 @@ from deisctl.supervisor import Supervisor, SupervisorError
 
 #: How long a component may take to serve after its process is up.
 READY_TIMEOUT = 60.0
+#: v1's refusal of ``install platform`` without a domain (cluster mode says the same).
+MISSING_DOMAIN = "Missing platform domain, use: deisctl config platform set domain=<your-domain>"
 #: Seconds between "still starting" lines while a slow component (a restoring database) starts.
 PROGRESS_INTERVAL = 15.0
 
@@ -106,9 +108,7 @@ class Platform:
         if not domain:
             if started:
                 self.stop([catalogue.get("etcd")])
-            raise ConfigurationError(
-                "Missing platform domain, use: deisctl config platform set domain=<your-domain>"
-            )
+            raise ConfigurationError(MISSING_DOMAIN)
         return domain
 
     def ensure_etcd(self) -> bool:

@@ -127,9 +127,7 @@ class Cluster:
     def start(self, components: Iterable[str], report: Report = print, timeout: float = 180) -> specs.Plan:
         """Apply ``components`` tier by tier (v1's order), waiting for each tier's tasks to run."""
         chosen, done = self._with_store(components, report), specs.Plan()
-        with _translated("creating the overlays"):
-            SwarmScheduler(manager=self.url, network=self.settings.network).ensure_network()
-            self._ensure_platform_network()
+        self.ensure_networks()
         for tier, members in TIERS:
             wanted = [component for component in members if component in chosen]
             if wanted:
@@ -151,6 +149,12 @@ class Cluster:
             report(f"store: {self.settings.store or 'not set'} (not run on the cluster)")
         return others
 
+    def ensure_networks(self) -> None:
+        """Create the apps' overlay and the platform's overlay unless they exist."""
+        with translated("creating the overlays"):
+            SwarmScheduler(manager=self.url, network=self.settings.network).ensure_network()
+            self._ensure_platform_network()
+
     def _ensure_platform_network(self) -> None:
         name = self.settings.platform_network
         if not self.client.api.networks(names=[name]):
@@ -159,16 +163,16 @@ class Cluster:
     def apply(self, components: Iterable[str], report: Report = print, timeout: float = 180) -> specs.Plan:
         """Create missing and update changed services of ``components``, then wait until their tasks run."""
         components = list(components)
-        with _translated("starting the platform's services"):
+        with translated("starting the platform's services"):
             desired, found = self.desired(components), self.services()
             plan = specs.plan(desired, {name: service["Spec"].get("Labels") for name, service in found.items()})
             for component in plan.create:
-                self.client.api.create_service(**_arguments(desired[component]))
+                self.client.api.create_service(**service_arguments(desired[component]))
                 report(f"{component}: service created")
             for component in plan.update:
                 service = found[component]
                 self.client.api.update_service(service["ID"], service["Version"]["Index"],
-                                               **_arguments(desired[component]))
+                                               **service_arguments(desired[component]))
                 report(f"{component}: service updated (its tasks are replaced one node at a time)")
             for component in plan.keep:
                 report(f"{component}: unchanged")
@@ -196,7 +200,7 @@ class Cluster:
     def stop(self, components: Iterable[str], report: Report = print) -> list[str]:
         """Remove the services of ``components``; return the ones removed. Apps' services stay."""
         removed = []
-        with _translated("removing the platform's services"):
+        with translated("removing the platform's services"):
             for component, service in self.services().items():
                 if component in components:
                     self.client.api.remove_service(service["ID"])
@@ -208,7 +212,7 @@ class Cluster:
 
     def status(self) -> list[rows.ServiceRow]:
         """One row per platform service, in the catalogue's order."""
-        with _translated("reading the platform's services"):
+        with translated("reading the platform's services"):
             hostnames = {node["ID"]: node["Description"]["Hostname"] for node in self.nodes()}
             found = self.services()
             return [rows.service_row(found[c], self.client.api.tasks(filters={"service": found[c]["ID"]}), hostnames)
@@ -216,7 +220,7 @@ class Cluster:
 
     def machines(self) -> list[rows.MachineRow]:
         """One row per Swarm node, by hostname."""
-        with _translated("reading the Swarm's nodes"):
+        with translated("reading the Swarm's nodes"):
             return sorted((rows.machine_row(node) for node in self.nodes()), key=lambda row: row.hostname)
 
     def scale(self, component: str, replicas: int) -> None:
@@ -241,13 +245,13 @@ class Cluster:
         service = self.services().get(component)
         if service is None:
             raise ConfigurationError(f"{component} has no service on the cluster; 'deisctl start {component}'")
-        with _translated(f"reading {component}'s journal"):
+        with translated(f"reading {component}'s journal"):
             for chunk in self.client.api.service_logs(service["ID"], stdout=True, stderr=True, follow=follow,
                                                       tail=lines, timestamps=True, details=False):
                 yield chunk.decode(errors="replace").rstrip("\n")
 
 
-def _arguments(spec: dict) -> dict:
+def service_arguments(spec: dict) -> dict:
     """The keyword arguments of the SDK's create/update_service for an Engine API service spec."""
     return {"name": spec["Name"], "labels": spec.get("Labels"), "task_template": spec["TaskTemplate"],
             "mode": spec.get("Mode"), "endpoint_spec": spec.get("EndpointSpec"),
@@ -255,7 +259,7 @@ def _arguments(spec: dict) -> dict:
 
 
 @contextlib.contextmanager
-def _translated(action: str) -> Iterator[None]:
+def translated(action: str) -> Iterator[None]:
     """Turn the Docker SDK's errors into ours, saying what was being done."""
     try:
         yield
