@@ -22,12 +22,14 @@ five. An etcd without authentication (a test's own) is never sent a token.
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 import requests
 
+from deis import filemodes
 from deis.errors import EtcdUnavailable
 from deis.paths import Paths
 
@@ -54,6 +56,20 @@ def root_password(environ: Mapping[str, str] = os.environ) -> str | None:
         return password_file(environ).read_text().strip() or None
     except (FileNotFoundError, PermissionError, NotADirectoryError):
         return None
+
+
+def ensure_password(environ: Mapping[str, str] = os.environ) -> str:
+    """Return the root password; the first time, generate one into :func:`password_file` (root's alone)."""
+    found = root_password(environ)
+    if found:
+        return found
+    path = password_file(environ)
+    filemodes.private_folder(path.parent)
+    password = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(password + "\n")
+    return password
 
 
 def refused(response: requests.Response) -> bool:

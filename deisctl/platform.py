@@ -8,7 +8,6 @@ again, in reverse, so a failed ``deisctl start`` leaves nothing half-started.
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -132,19 +131,9 @@ class Platform:
         gets its ``root`` user and authentication here, in place; see
         :mod:`deis.etcdauth` for why the secrets stay in etcd.
         """
-        password = etcdauth.root_password(self.environ) or self._new_root_password()
+        password = etcdauth.ensure_password(self.environ)
         if self.etcd().enable_auth(password):
             self.echo(f"etcd: authentication enabled (root password in {etcdauth.password_file(self.environ)})")
-
-    def _new_root_password(self) -> str:
-        """Write a new root password to its file, readable by root alone, and return it."""
-        path = etcdauth.password_file(self.environ)
-        filemodes.private_folder(path.parent)
-        password = secrets.token_urlsafe(32)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            out.write(password + "\n")
-        return password
 
     # -- start / stop ------------------------------------------------------------
 

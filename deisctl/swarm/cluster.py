@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import docker
 import requests
 
 from controller.scheduler.swarm import SwarmScheduler
+from deis import etcdauth
 from deis.errors import ConfigurationError, DeisError, TemporaryError, ValidationError
-from deisctl.swarm import control_specs, rows, specs, state, store_specs
+from deis.etcd import Etcd
+from deisctl.swarm import control_specs, etcd_access, rows, specs, state, store_specs
 from deisctl.swarm.state import ClusterState
 
 Report = Callable[[str], None]
@@ -72,6 +75,20 @@ class Cluster:
         raise TemporaryError(f"no Swarm manager answers at {', '.join(tried)}; is a manager host up? "
                              "('deisctl cluster bootstrap' records them)")
 
+    def etcd(self, environ: Mapping[str, str] | None = None) -> Etcd:
+        """A client of the cluster's etcd, as deisctl reaches it (:func:`etcd_access.etcd_endpoint`)."""
+        environ = os.environ if environ is None else environ
+        return Etcd(etcd_access.etcd_endpoint(self.settings, self.nodes(), environ), environ=environ)
+
+    def secure_etcd(self, report: Report = print, environ: Mapping[str, str] | None = None) -> None:
+        """Make the cluster's etcd require the root password, and give it to the platform's tasks (a secret)."""
+        environ = os.environ if environ is None else environ
+        with translated("keeping etcd's root password in a Docker secret"):
+            _, name, enabled = etcd_access.ensure(self.client.api, self.etcd(environ), environ)
+        if enabled:
+            report(f"etcd: authentication enabled (root password in {etcdauth.password_file(environ)} "
+                   f"and the Docker secret {name})")
+
     def close(self) -> None:
         """Close the connection to the manager."""
         self.client.close()
@@ -90,6 +107,9 @@ class Cluster:
         wanted = {**specs.service_specs(self.settings, found), **control_specs.control_specs(clients, found)}
         if any(component in store_specs.COMPONENTS for component in components):
             wanted.update(store_specs.store_specs(self.settings, nodes, self.identity_secret()))
+        password = etcd_access.newest_secret(self.client.api)  # none before the first 'start'
+        if password:
+            wanted = {name: etcd_access.with_password(spec, *password) for name, spec in wanted.items()}
         return {component: wanted[component] for component in components}
 
     def identity_secret(self) -> str:
@@ -128,6 +148,7 @@ class Cluster:
         """Apply ``components`` tier by tier (v1's order), waiting for each tier's tasks to run."""
         chosen, done = self._with_store(components, report), specs.Plan()
         self.ensure_networks()
+        self.secure_etcd(report)
         for tier, members in TIERS:
             wanted = [component for component in members if component in chosen]
             if wanted:

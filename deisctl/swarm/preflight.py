@@ -7,10 +7,7 @@ without it, as v1 did), a missing ``sshPrivateKey`` is warned of, the
 overlays (and, for a Ceph store, the store's identity secret) are made, and
 the images the services will run are looked for on the manager's engine.
 
-**Which etcd.** deisctl talks to the cluster's etcd at ``DEIS_ETCD`` when it
-is set (the members as this machine reaches them), else at the cluster's
-``etcd`` setting, else at every node's member, ``http://<node address>:<etcd
-port>`` — where the tasks find them too (:mod:`deisctl.swarm.specs`).
+**Which etcd**: :func:`deisctl.swarm.etcd_access.etcd_endpoint`.
 
 **Which images.** deisctl reaches the managers' Docker APIs only. Each
 node's Swarm agent pulls ``<repository>/<component>:<tag>`` itself when the
@@ -30,31 +27,17 @@ from deis import keys
 from deis.errors import ConfigurationError, EtcdUnavailable
 from deis.etcd import Etcd
 from deisctl.platform import MISSING_DOMAIN
-from deisctl.swarm import rows, store_specs
+from deisctl.swarm import store_specs
 from deisctl.swarm.cluster import Cluster, translated
-from deisctl.swarm.specs import Settings
 
 Report = Callable[[str], None]
 NO_SSH_KEY = ("warning: no platform sshPrivateKey; 'deis run' will be unavailable. "
               "Set one with 'deisctl config platform set sshPrivateKey=<path>'")
 
 
-def etcd_endpoint(settings: Settings, nodes: Iterable[Mapping], environ: Mapping[str, str]) -> str:
-    """The etcd members deisctl talks to on a cluster: ``DEIS_ETCD``, else the setting, else every node's (pure)."""
-    if environ.get("DEIS_ETCD"):
-        return environ["DEIS_ETCD"]
-    if settings.etcd:
-        return settings.etcd
-    addresses = sorted({rows.node_address(node) for node in nodes} - {"?"})
-    if not addresses:
-        raise ConfigurationError("no node of the cluster has an address to reach etcd at; "
-                                 "set DEIS_ETCD=http://<member>:2379")
-    return ",".join(f"http://{address}:{settings.etcd_port}" for address in addresses)
-
-
 def cluster_etcd(cluster: Cluster, environ: Mapping[str, str]) -> Etcd:
     """A client of the cluster's etcd (see the module docstring for which members)."""
-    return Etcd(etcd_endpoint(cluster.settings, cluster.nodes(), environ), environ=environ)
+    return cluster.etcd(environ)
 
 
 def require_domain(etcd: Etcd) -> str:

@@ -101,16 +101,6 @@ def test_missing_images_are_those_the_engine_lacks_and_with_pull_cannot_pull():
     assert lines[0] == "reg:5000/deis/b:v2: pulled by the manager's engine"
 
 
-def test_etcd_is_deis_etcd_else_the_setting_else_every_nodes_member():
-    nodes = [{"Status": {"Addr": "10.0.0.12"}},
-             {"Status": {"Addr": "0.0.0.0"}, "ManagerStatus": {"Addr": "10.0.0.11:2377"}}]
-    assert preflight.etcd_endpoint(Settings(), nodes, {}) == "http://10.0.0.11:2379,http://10.0.0.12:2379"
-    assert preflight.etcd_endpoint(Settings(etcd="http://e:2379"), nodes, {}) == "http://e:2379"
-    assert preflight.etcd_endpoint(Settings(etcd="http://e:2379"), nodes, {"DEIS_ETCD": "http://f:1"}) == "http://f:1"
-    with pytest.raises(ConfigurationError, match="DEIS_ETCD"):
-        preflight.etcd_endpoint(Settings(), [{"Status": {}}], {})
-
-
 class NoDomain:
     endpoint = "http://e:2379"
 
