@@ -53,7 +53,7 @@ import docker
 import psutil
 import requests
 
-from deis import keys
+from deis import etcdauth, keys
 from deis.errors import EtcdUnavailable
 from deis.etcd import Etcd
 from tests import services
@@ -72,6 +72,11 @@ LOCK = Path("/run/lock/deis-multihost.lock")
 IMAGE = services.BASE_IMAGE
 #: Swarm's dispatcher heartbeat: a silent node is marked down after a few of these.
 HEARTBEAT = 1.0
+#: etcd's root password once a test's ``deisctl start`` turned authentication on (deisctl is given it:
+#: ``DEIS_ETCD_PASSWORD``); :meth:`Testbed.reset` turns authentication off again for the next test.
+ETCD_PASSWORD = "bed-etcd-root-password"
+#: The environment a process needs to act as etcd's root on the bed.
+ETCD_ENVIRON = {"DEIS_ETCD_PASSWORD": ETCD_PASSWORD}
 FORWARD_RULE = ("-i", BRIDGE, "-o", BRIDGE, "-m", "comment", "--comment", f"deis-multihost-{BRIDGE}", "-j", "ACCEPT")
 LAUNCHER = Path(__file__).with_name("dockerd-in-namespace.sh")
 #: Networks every engine has; reset removes all others.
@@ -135,7 +140,7 @@ class Host:
     def etcd(self) -> Etcd:
         """Return an etcd client of this host's member, after checking the route stays local."""
         require_bed_route(self.ip)
-        return Etcd(self.etcd_endpoint, timeout=3)
+        return Etcd(self.etcd_endpoint, timeout=3, environ=ETCD_ENVIRON)  # authenticates only if etcd asks
 
 
 def run(*args: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -476,11 +481,45 @@ class Testbed:
         while True:
             try:
                 self.hosts[0].etcd().delete_prefix(keys.ROOT)
+                self._disable_etcd_auth()
                 return
             except EtcdUnavailable:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
+
+    def power_off(self, host: Host) -> None:
+        """Stop ``host`` as a power cut would: its etcd member, engine and every container, at once (SIGKILL)."""
+        processes = bed_processes(host.state)
+        result = run("ip", "netns", "pids", host.netns, check=False)
+        for pid in map(int, result.stdout.split()):
+            with contextlib.suppress(psutil.Error):
+                processes.append(psutil.Process(pid))
+        _kill(processes)
+
+    def power_on(self, host: Host) -> None:
+        """Start what a booting ``host`` starts: its etcd member and engine (with its Swarm state on disk)."""
+        self._prepare_state(host)
+        self._start_etcd(host)
+        self._start_dockerd(host)
+        self._wait_for_engine(host).close()
+
+    def kill_etcd(self, host: Host) -> None:
+        """Kill ``host``'s etcd member alone (SIGKILL); :meth:`power_on` starts it again."""
+        pid = daemon_pid(host, "etcd")
+        if pid is not None:
+            _kill([psutil.Process(pid)])
+
+    def _disable_etcd_auth(self) -> None:
+        """Turn off the authentication a test's ``deisctl start`` turned on: the next test starts from none."""
+        client = self.hosts[0].etcd()
+        if not client.auth_enabled():
+            return
+        endpoint = self.hosts[0].etcd_endpoint
+        token = etcdauth.authenticate(endpoint, ETCD_PASSWORD, 3)
+        answer = requests.post(f"{endpoint}/v3/auth/disable", json={}, headers={"Authorization": token}, timeout=3)
+        if answer.status_code != 200:
+            raise EtcdUnavailable(f"etcd refused to disable authentication: {answer.text[:200]}")
 
     def partition(self, host: Host) -> None:
         """Cut ``host`` off the bed (the root side of its link goes down)."""
