@@ -213,9 +213,9 @@ def test_a_crash_loop_gets_a_growing_restart_delay_and_a_start_resets_it(cluster
     print(f"\nswarm: restart delays of a crash loop: {seen}")
     assert seen[:3] == [0.1, 0.2, 0.4]
     # Right after the update that set 0.4 s, Swarm's new task may be the only one listed
-    # (initialized, no exit code yet; seen once under load): the loop goes on, so its
-    # next crash shows the app's exit code.
-    crashed = wait_for(lambda: (status := swarm.state(spec.name)).exit_code is not None and status, 15,
+    # (initialized, its exit code still 0; seen twice under load): the loop goes on, so
+    # its next crash shows the app's exit code. A task of 'exit 3' exits non-zero only.
+    crashed = wait_for(lambda: (status := swarm.state(spec.name)).exit_code and status, 15,
                        "a crashed task's exit code in the service's state")
     assert crashed.exit_code == 3, crashed
     swarm.stop(spec.name, GRACE)
