@@ -1,14 +1,16 @@
 """The platform on the bed as Swarm services, started by the real ``deisctl``: what its tests share.
 
 A harness module, not a test module (``tests/unit/test_bench_imports.py``):
-the bed fixture :func:`bare`, the ``deisctl`` runner, a person whose HTTP goes
-through one router, and the probes of the API and of an app through a
-router. Only bed addresses are contacted, each after ``require_bed_route``.
+the bed fixture :func:`bare` (over :func:`bare_bed`, which a bench uses), the
+``deisctl`` runner, a person whose HTTP goes through one router, and the
+probes of the API and of an app through a router. Only bed addresses are
+contacted, each after ``require_bed_route``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -19,7 +21,7 @@ import pytest
 import requests
 
 from tests.cluster import mesh
-from tests.cluster.testbed import HEARTBEAT, IMAGE, require_bed_route
+from tests.cluster.testbed import ETCD_ENVIRON, HEARTBEAT, IMAGE, require_bed_route
 from tests.person import Person
 
 DEISCTL = str(Path(sys.executable).with_name("deisctl"))
@@ -33,9 +35,15 @@ FILES = {
 
 
 def deisctl(data_dir: Path, *args: str, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run the real ``deisctl`` on ``data_dir``; fail with its output unless it exits as ``check`` says."""
+    """Run the real ``deisctl`` on ``data_dir``; fail with its output unless it exits as ``check`` says.
+
+    It is given the bed's etcd root password (``ETCD_ENVIRON``): the first
+    ``start`` turns etcd's authentication on with it, and the bed's own
+    clients and reset use the same one.
+    """
     result = subprocess.run([DEISCTL, "--data-dir", str(data_dir), *args], capture_output=True, text=True,
-                            timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+                            timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+                            env={**os.environ, **ETCD_ENVIRON})
     if check and result.returncode != 0:
         pytest.fail(f"deisctl {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
@@ -61,9 +69,13 @@ class Someone(Person):
         return {**super().environ, "HTTP_PROXY": self.proxy, "http_proxy": self.proxy}
 
 
-@pytest.fixture
-def bare(cluster):
-    """The bed's engines out of any Swarm, holding every component image; afterwards the bed's own Swarm again."""
+@contextlib.contextmanager
+def bare_bed(cluster):
+    """The bed's engines out of any Swarm, holding every component image; afterwards the bed's own Swarm again.
+
+    A bench uses it as is, the platform tests through the fixture :func:`bare`.
+    When the body raises, the bed is left as it is: the caller takes it down.
+    """
     cluster.copy_images(mesh.component_images(COMPONENTS))
     clients = [host.docker() for host in cluster.hosts]
     try:
@@ -79,6 +91,13 @@ def bare(cluster):
     finally:
         for client in clients:
             client.close()
+
+
+@pytest.fixture
+def bare(cluster):
+    """The bed's engines out of any Swarm, holding every component image; afterwards the bed's own Swarm again."""
+    with bare_bed(cluster) as bed:
+        yield bed
 
 
 def _back_to_the_beds_swarm(cluster, clients) -> None:
