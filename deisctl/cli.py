@@ -600,8 +600,8 @@ def upgrade(tag: str | None, repository: str | None, pull: bool, timeout: float)
 
     \b
     Examples:
-      deisctl images build && deisctl upgrade            # this deisctl's version
-      deisctl upgrade --tag v1.2.1
+      deisctl upgrade                  # to this deisctl's version, its images on every node
+      deisctl upgrade --tag v1.2.1     # the images deis/<component>:v1.2.1 on every node
       deisctl upgrade --repository registry.example.com:5000/deis --tag v1.2.1 --pull
     """
     from deisctl.swarm import upgrade as swarm_upgrade
