@@ -72,6 +72,12 @@ def ensure_password(environ: Mapping[str, str] = os.environ) -> str:
     return password
 
 
+def forget_tokens() -> None:
+    """Drop every cached token (an etcd whose authentication was turned off refuses them)."""
+    with _tokens_lock:
+        _tokens.clear()
+
+
 def refused(response: requests.Response) -> bool:
     """True when etcd refused ``response``'s request for want of a valid token."""
     if response.status_code not in (400, 401):

@@ -520,6 +520,7 @@ class Testbed:
         answer = requests.post(f"{endpoint}/v3/auth/disable", json={}, headers={"Authorization": token}, timeout=3)
         if answer.status_code != 200:
             raise EtcdUnavailable(f"etcd refused to disable authentication: {answer.text[:200]}")
+        etcdauth.forget_tokens()  # an etcd without authentication refuses a request that carries one
 
     def partition(self, host: Host) -> None:
         """Cut ``host`` off the bed (the root side of its link goes down)."""
