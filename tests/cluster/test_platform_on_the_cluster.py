@@ -105,6 +105,18 @@ def test_start_platform_register_push_scale_and_every_task_where_placement_says(
     assert nodes == ["h1", "h2", "h3"], nodes
     assert len(bodies) == 3, bodies
 
+    # a tenant's container reaches the nodes' etcd members (as the platform's tasks do) but reads nothing
+    for host in (h2, h3):
+        with contextlib.closing(host.docker()) as engine:
+            container = engine.containers.list(filters={"label": f"deis.app={app}"})[0]
+            for member in bed.hosts:
+                answer = container.exec_run(["busybox", "timeout", "10", "wget", "-q", "-O", "-", "--post-data",
+                                             '{"key": "L2RlaXMv", "range_end": "L2RlaXMw"}',
+                                             f"http://{member.ip}:2379/v3/kv/range"])
+                said = answer.output.decode(errors="replace")
+                assert answer.exit_code != 0 and "server returned error" in said, (host.name, member.name, said)
+                assert "builderKey" not in said and "L2RlaXMv" not in said, said
+
     registry = deisctl(data, "journal", "registry", "-n", "5000").stdout
     assert "cache: in memory" in registry and "connecting to redis" not in registry, registry[-2000:]
 
