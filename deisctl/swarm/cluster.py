@@ -29,9 +29,10 @@ from deisctl.swarm import control_specs, etcd_access, rows, specs, state, store_
 from deisctl.swarm.state import ClusterState
 
 Report = Callable[[str], None]
-#: The components of Deis that are not Swarm services yet, and where they run meanwhile.
-LATER = ("etcd joins the cluster in a later step of issue 18; meanwhile it runs on the hosts, and the store "
-         "is a setting ('deisctl cluster bootstrap ... --store URL', or --store ceph to run Ceph on the cluster)")
+#: What is not a Swarm service of the platform, and where it runs instead.
+LATER = ("etcd runs on the hosts, one member each, as CoreOS's etcd did for Deis v1 (Swarm's own scheduling "
+         "needs none of it), and the store is a setting ('deisctl cluster bootstrap ... --store URL', or "
+         "--store ceph to run Ceph on the cluster)")
 #: Tiers in start order: the store's first (when it is Ceph on the cluster), then v1's.
 TIERS = (store_specs.TIER, *control_specs.TIERS)
 #: Every component that runs as a Swarm service, in start order (tier by tier).

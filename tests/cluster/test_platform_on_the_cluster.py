@@ -12,7 +12,7 @@ router on h3, and ``deis scale web=3`` spreads it over the nodes.
 **The store here is a folder.** All bed hosts share this machine's
 filesystem, so a folder under the bed's state is "mounted" at the same path
 on every host: that models an operator's NFS mount. It is not Ceph; a
-replicated store across hosts is a later step of issue 18.
+replicated store across hosts is `--store ceph` (tests/cluster/test_store_on_the_cluster.py).
 
 Only bed addresses are contacted, each after ``require_bed_route``. Times are
 printed (``-s``).
