@@ -34,7 +34,7 @@ from deisctl import boot
 from deisctl import components as catalogue
 from deisctl.platform import Platform, Status
 from deisctl.swarm import cluster as swarm_cluster
-from deisctl.swarm import preflight, rollout
+from deisctl.swarm import preflight, rollout, store_specs
 from deisctl.swarm import rows as swarm_rows
 from deisctl.swarm import state as swarm_state
 
@@ -218,7 +218,6 @@ def config(platform: Platform, target: str, action: str, pairs: tuple[str, ...])
 
 def _cluster_store(recorded: swarm_state.ClusterState, action: str, pairs: tuple[str, ...]) -> None:
     """``deisctl config store get|set|rm url`` on a cluster: the store URL in cluster.json."""
-    from deisctl.swarm import store_specs
 
     for pair in pairs:
         name, separator, value = pair.partition("=")
@@ -479,7 +478,9 @@ def _stop(platform: Platform, targets: tuple[str, ...], halt: bool = True) -> No
 def status(platform: Platform, targets: tuple[str, ...]) -> None:
     """Show each component's state, pid, uptime and automatic restarts.
 
-    In cluster mode: each platform service's mode, running/desired tasks and nodes.
+    In cluster mode: each platform service's mode, running/desired tasks and
+    nodes, and, when the store is Ceph on the cluster, its health as the
+    store's gateways announce it (HEALTH_OK, or the failing checks' names).
     """
     found = _cluster()
     if found is not None:
@@ -487,6 +488,9 @@ def status(platform: Platform, targets: tuple[str, ...]) -> None:
         service_rows = [row for row in _run(found.status) if row.component in chosen]
         click.echo(swarm_rows.format_services(service_rows) if service_rows
                    else "No platform service runs on the cluster; 'deisctl start platform' starts them.")
+        health = _run(found.store_health) if any(c in store_specs.COMPONENTS for c in chosen) else None
+        if health:
+            click.echo(f"store (Ceph): {health}")
         return
     if targets and "platform" not in targets:
         chosen = [_run(catalogue.get, name) for name in targets]
@@ -683,7 +687,6 @@ def cluster_bootstrap(engines: tuple[str, ...], roles: tuple[str, ...], docker_s
           --roles 10.0.0.3=dataPlane,routerMesh
     """
     from deisctl.swarm import bootstrap as swarm_bootstrap
-    from deisctl.swarm import store_specs
 
     if store is not None:
         _run(store_specs.check_store, store)

@@ -22,7 +22,7 @@ import docker
 import requests
 
 from controller.scheduler.swarm import SwarmScheduler
-from deis import etcdauth
+from deis import etcdauth, keys
 from deis.errors import ConfigurationError, DeisError, TemporaryError, ValidationError
 from deis.etcd import Etcd
 from deisctl.swarm import control_specs, etcd_access, rows, specs, state, store_specs
@@ -239,6 +239,15 @@ class Cluster:
             found = self.services()
             return [rows.service_row(found[c], self.client.api.tasks(filters={"service": found[c]["ID"]}), hostnames)
                     for c in ORDER if c in found]
+
+    def store_health(self) -> str | None:
+        """Ceph's health as the store's gateways announce it (``HEALTH_OK``…); None when the store is not Ceph."""
+        if not store_specs.runs_ceph(self.settings):
+            return None
+        try:
+            return self.etcd().get(keys.store_health()) or "not announced (no store gateway runs)"
+        except DeisError as exc:
+            return f"unknown (the cluster's etcd did not answer: {exc})"
 
     def machines(self) -> list[rows.MachineRow]:
         """One row per Swarm node, by hostname."""

@@ -213,6 +213,9 @@ def test_ceph_on_three_hosts_serves_through_any_gateway_and_survives_an_osd_and_
     pools = ceph(h1, "osd", "pool", "ls", "detail")
     assert pools and all((pool["size"], pool["min_size"]) == (3, 2) for pool in pools), pools
     assert "deis" in {pool["pool_name"] for pool in pools}
+    # deisctl status: Ceph's health as the gateways announce it in etcd (which requires the root password now)
+    wait_for(lambda: "store (Ceph): HEALTH_OK" in deisctl(data, "status").stdout, 60,
+             "'deisctl status' showing the store's HEALTH_OK")
     tree = ceph(h1, "osd", "tree")
     hosts = {node["name"] for node in tree["nodes"] if node["type"] == "host"}
     assert hosts == {"h1", "h2", "h3"}, tree

@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from deis.errors import ValidationError
+from deis.errors import EtcdUnavailable, ValidationError
 from deisctl.cli import main
 from deisctl.swarm import bootstrap, cluster, rows, state
 from deisctl.swarm.bootstrap import Engine
@@ -170,3 +170,28 @@ def test_config_store_on_a_cluster_records_a_checked_url_in_the_cluster_file(tmp
     assert runner.invoke(main, [*base, "set", "bucket=x"]).exit_code == 2
     assert runner.invoke(main, [*base, "rm", "url"]).exit_code == 0
     assert state.load(file).settings.store == ""
+
+
+class _Keys:
+    def __init__(self, value=None, error=None):
+        self.value, self.error = value, error
+
+    def get(self, key):
+        if self.error:
+            raise self.error
+        assert key == "/deis/store/health", key
+        return self.value
+
+
+def _cluster_with(store: str, etcd: _Keys) -> cluster.Cluster:
+    found = cluster.Cluster.__new__(cluster.Cluster)  # no manager to connect to: only the settings matter here
+    found.settings = Settings(store=store)
+    found.etcd = lambda environ=None: etcd
+    return found
+
+
+def test_status_shows_cephs_health_as_its_gateways_announce_it_only_for_a_ceph_store():
+    assert _cluster_with("ceph", _Keys("HEALTH_OK")).store_health() == "HEALTH_OK"
+    assert _cluster_with("ceph", _Keys(None)).store_health() == "not announced (no store gateway runs)"
+    assert _cluster_with("ceph", _Keys(error=EtcdUnavailable("refused"))).store_health().startswith("unknown (")
+    assert _cluster_with("file:///srv/store", _Keys("HEALTH_OK")).store_health() is None
