@@ -8,7 +8,7 @@ import importlib
 import sys
 
 BENCHMARKS = ("etcd_watch", "controller_api", "router", "router_churn", "logs", "logs_faults", "store",
-              "database_restore", "push", "deploy", "cluster")
+              "database_restore", "push", "deploy", "cluster", "cluster_failover")
 
 
 def main(names: list[str]) -> None:
