@@ -165,3 +165,17 @@ def window(failures: list[float], cut: float) -> str:
     if not failures:
         return "none"
     return f"{failures[0] - cut:+.1f} s to {failures[-1] - cut:+.1f} s after the cut"
+
+
+def log_lines(person, app: str, lines: int = 1000, retry_for: float = 0) -> list[str]:
+    """The app's log lines as ``deis logs`` prints them (the last ``lines``).
+
+    With ``retry_for``, ask again until ``deis logs`` succeeds (the logger may
+    be moving to another host) for that many seconds; then fail as it did.
+    """
+    deadline = time.monotonic() + retry_for
+    while True:
+        shown = person.deis("logs", "-a", app, "-n", str(lines), check=time.monotonic() > deadline)
+        if shown.returncode == 0:
+            return [line for line in shown.stdout.splitlines() if line.strip()]
+        time.sleep(2)

@@ -1,8 +1,8 @@
 """The failover scenario's steps on the bed: platform started by ``deisctl``, an app of 3, the host to cut.
 
 A harness module, not a test module (``tests/unit/test_bench_imports.py``):
-``bench/cluster_failover`` runs these steps; they are the ones
-``test_failover_on_the_cluster`` takes (which keeps its own copies for now).
+``bench/cluster_failover`` and the failover and restart tests on the bed run
+these steps.
 Only bed addresses are contacted, each after ``require_bed_route``.
 """
 
