@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from deis import keys, naming
 
 SIZE = re.compile(r"^[0-9]+[kKmMgG]?$")
+#: An nginx time: ``500ms``, ``10s``, ``20m``, ``1h`` (seconds without a unit).
+NGINX_TIME = re.compile(r"^[1-9][0-9]{0,6}(ms|s|m|h)?$")
 
 #: ``/deis/router/<name>`` settings: default and a validator.
 ROUTER_SETTINGS: dict[str, tuple[str, Callable[[str], bool]]] = {
@@ -41,6 +43,11 @@ ROUTER_SETTINGS: dict[str, tuple[str, Callable[[str], bool]]] = {
     "proxyProtocol": ("false", lambda v: v in {"true", "false"}),
     "controller/whitelist": ("", lambda v: True),
     "enforceWhitelist": ("false", lambda v: v in {"true", "false"}),
+    # v1's keys and send/read defaults; connect is 1.5 s, not v1's 10 s: a write sent to a cut-off host's
+    # controller waited that long before nginx tried the next instance (measured on the bed: 10.3 s).
+    "controller/timeout/connect": ("1500ms", NGINX_TIME.match),
+    "controller/timeout/send": ("20m", NGINX_TIME.match),
+    "controller/timeout/read": ("20m", NGINX_TIME.match),
     "builder/timeout/connect": ("10000", str.isdigit),
     "builder/timeout/tcp": ("1200000", str.isdigit),
     # Not in v1 (its apps waited 30 s): milliseconds an app backend has to accept a connection

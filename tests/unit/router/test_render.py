@@ -72,3 +72,16 @@ def test_an_app_backend_that_does_not_accept_within_the_connect_timeout_is_passe
     refused = model.build({**app, "/deis/router/app/timeout/connect": "0; include /etc/passwd"})
     assert "proxy_connect_timeout 1500ms;" in render(refused, Ports(), PATHS)
     assert any("app/timeout/connect" in error for error in refused.errors), refused.errors
+
+
+def test_the_controllers_timeouts_are_v1s_keys_with_a_short_connect():
+    controller = {"/deis/controller/hosts/10.0.1.3:8000": "10.0.1.3:8000"}
+    api = conf(controller)[conf(controller).index("server_name ~^deis"):]
+    assert "proxy_connect_timeout 1500ms;" in api
+    assert "proxy_send_timeout 20m;" in api and "proxy_read_timeout 20m;" in api
+    text = conf({**controller, "/deis/router/controller/timeout/connect": "3s",
+                 "/deis/router/controller/timeout/read": "1h"})
+    api = text[text.index("server_name ~^deis"):]
+    assert "proxy_connect_timeout 3s;" in api and "proxy_read_timeout 1h;" in api
+    refused = model.build({**controller, "/deis/router/controller/timeout/send": "5s; return 200"})
+    assert "proxy_send_timeout 20m;" in render(refused, Ports(), PATHS)
