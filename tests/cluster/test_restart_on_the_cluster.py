@@ -31,7 +31,7 @@ from tests.cluster import scenario
 from tests.cluster.load import Load, Writes, log_lines, push_until_it_works, seconds, token, wait, window
 from tests.cluster.platform import api_answers, app_bodies, app_nodes, deisctl, journals
 
-pytestmark = pytest.mark.multihost
+pytestmark = [pytest.mark.multihost, pytest.mark.timeout(900)]  # two faults after one bootstrap
 
 #: The database's archiveTimeout here: a power cut loses at most this much of acknowledged writes.
 ARCHIVE_TIMEOUT = 10
