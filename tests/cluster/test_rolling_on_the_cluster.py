@@ -16,7 +16,12 @@ bootstrap for every step:
   being replaced may fail: stop-first frees its node's ports for its successor);
 * ``upgrade --tag <the tag it runs>`` changes nothing ("unchanged"), and an
   upgrade to a tag no engine has is refused before any service or
-  ``cluster.json`` changes.
+  ``cluster.json`` changes;
+* ``upgrade --tag <a new tag of the same images, on every node>`` moves every
+  service, one component after another in tier order, under load through
+  h3's router: the app and the API answer afterwards; their failed requests
+  during it are printed (through h3 they fall in h3's router's own update;
+  the API probe, ``GET /v1/`` without a token, does not reach the database).
 
 Only bed addresses are contacted, each after ``require_bed_route``. Times are
 printed (``-s``).
@@ -31,6 +36,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import docker
 import pytest
 import requests
 
@@ -55,6 +61,8 @@ from tests.person import make_repo
 pytestmark = [pytest.mark.multihost, pytest.mark.timeout(1500)]  # one bootstrap for every step, a lock to wait for
 
 TAG = f"v{PLATFORM_VERSION}"
+#: The tag the upgrade moves to: the same images, named anew on every node.
+NEW_TAG = f"{TAG}-rolled"
 
 
 @dataclass
@@ -216,5 +224,46 @@ def test_install_rolling_restart_and_upgrade_keep_the_apps_served(bare, tmp_path
         assert json.loads((data / "cluster.json").read_text())["settings"]["tag"] == TAG
         print(f"upgrade --tag {TAG}: {same.stdout.splitlines()[-1]}\nupgrade --tag v0.0.0-nowhere: "
               f"{missing.stderr.strip()}\nstart platform {start_took:.1f} s")
+
+        # deisctl upgrade to a tag every node holds (the same images): every service, in tier order, the app served
+        _tag_everywhere(bed, TAG, NEW_TAG)
+        load, probe = Load(h3.ip, app), ApiProbe(h2.ip)
+        upgraded, began, upgrade_took = _under([load], [probe], lambda: deisctl(
+            data, "upgrade", "--tag", NEW_TAG, timeout=1200, check=False))
+        assert upgraded.returncode == 0, f"{upgraded.stdout}\n{upgraded.stderr}\n{journals(data)}"
+        order = [line.partition(":")[0] for line in upgraded.stdout.splitlines() if line.endswith(" s)")
+                 and ": upgraded (" in line]
+        assert order == COMPONENTS, upgraded.stdout
+        images = {service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+                  for service in manager.api.services(filters={"label": "com.deis.component"})}
+        assert images == {f"deis/{c}:{NEW_TAG}" for c in COMPONENTS}, images
+        api_back = time.monotonic()
+        while not api_answers(h2.ip):
+            assert time.monotonic() - api_back < 120, f"the API did not answer after the upgrade\n{journals(data)}"
+            time.sleep(0.5)
+        assert app_bodies(h2.ip, app, 1) and app_bodies(h3.ip, app, 1), "a router does not serve the app after"
+        app_failures = load.failures(began)
+        api_failures = sorted(at for at, ok in probe.outcomes if not ok)
+        print(f"upgrade --tag {NEW_TAG}: {upgrade_took:.1f} s; app through h3: {len(load.outcomes)} requests, "
+              f"{len(app_failures)} failed ({window(app_failures, began)}); API through h2: {len(probe.outcomes)} "
+              f"probes, {len(api_failures)} failed ({window(api_failures, began)}); deisctl said:\n{upgraded.stdout}")
     finally:
         manager.close()
+        _untag_everywhere(bed, NEW_TAG)
+
+
+def _tag_everywhere(bed, tag: str, new_tag: str) -> None:
+    """Give every host's engine each component image under ``new_tag`` too (the same image)."""
+    for host in bed.hosts:
+        with contextlib.closing(host.docker()) as client:
+            for component in COMPONENTS:
+                client.api.tag(f"deis/{component}:{tag}", f"deis/{component}", new_tag)
+
+
+def _untag_everywhere(bed, tag: str) -> None:
+    """Remove ``tag`` from every host's engine (only the name: the image keeps its version tag)."""
+    for host in bed.hosts:
+        with contextlib.closing(host.docker()) as client:
+            for component in COMPONENTS:
+                with contextlib.suppress(docker.errors.DockerException, requests.RequestException):
+                    client.api.remove_image(f"deis/{component}:{tag}")
