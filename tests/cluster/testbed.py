@@ -500,8 +500,10 @@ class Testbed:
     def power_on(self, host: Host) -> None:
         """Start what a booting ``host`` starts: its etcd member and engine (with its Swarm state on disk)."""
         self._prepare_state(host)
-        self._start_etcd(host)
+        # The engine first, as ``up`` does: starting it clears what a killed engine left, which is every
+        # process of the host but its etcd, and an etcd started a moment before may not be named etcd yet.
         self._start_dockerd(host)
+        self._start_etcd(host)
         self._wait_for_engine(host).close()
 
     def kill_etcd(self, host: Host) -> None:
