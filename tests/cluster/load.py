@@ -75,10 +75,10 @@ class Writes:
         return thread
 
     def _loop(self) -> None:
-        number = 0
+        number, prefix = 0, f"w{os.urandom(3).hex()}-"  # key ids are unique per user: a second loop needs new ones
         while not self.stop.is_set():
             number += 1
-            name = f"w{number}"
+            name = f"{prefix}{number}"
             try:
                 answer = requests.post(f"http://{self.ip}/v1/keys/", json={"id": name, "public": public_key(name)},
                                        headers=self.headers, timeout=15)

@@ -104,6 +104,7 @@ def test_the_host_of_a_controller_or_of_the_database_is_cut_off_under_load(bare,
           f"heal; placement after {scenario.placement_or_error(bed, survivor.name)}")
 
     assert api_back is not None, f"the API never acknowledged a write after the cut\n{journals(data)}"
+    assert old_writes, f"no API write was acknowledged before the cut ({writes.refused} refused)"
     assert old_writes <= stored, f"lost acknowledged writes: {sorted(old_writes - stored)}"
     assert logged_before and not lost_lines, f"log lines lost: {lost_lines[:5]}"
     assert pushed.returncode == 0, f"{pushed.stderr}\n{journals(data)}"

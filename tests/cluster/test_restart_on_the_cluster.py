@@ -108,6 +108,7 @@ def test_an_etcd_member_killed_then_every_hosts_power_cut_under_a_running_platfo
           f"before kept: {len(set(logged_before) & set(logged_after))}/{len(logged_before)}\n{status}")
     assert routed, f"the app was not answering from 3 containers through both routers: {app_nodes(bed, app)}"
     assert pushed.returncode == 0, f"{pushed.stderr}\n{journals(data)}"
+    assert old_writes, f"no API write was acknowledged before the cut ({writes.refused} refused)"
     assert old_writes <= stored, f"lost acknowledged writes: {sorted(old_writes - stored)}"
     assert logged_before and set(logged_before) <= set(logged_after), \
         f"log lines lost: {sorted(set(logged_before) - set(logged_after))[:5]}"
