@@ -88,8 +88,7 @@ def test_an_etcd_member_killed_then_every_hosts_power_cut_under_a_running_platfo
     writes_thread.join(20)
     time.sleep(2)
     booted = time.monotonic()
-    for host in bed.hosts:
-        bed.power_on(host)
+    bed.power_on(*bed.hosts)
 
     api_back = wait(lambda: api_answers(h2.ip), 420)
     assert api_back, f"the API did not answer through h2 within 420 s of the boot\n{journals(data)}"

@@ -497,14 +497,20 @@ class Testbed:
                 processes.append(psutil.Process(pid))
         _kill(processes)
 
-    def power_on(self, host: Host) -> None:
-        """Start what a booting ``host`` starts: its etcd member and engine (with its Swarm state on disk)."""
-        self._prepare_state(host)
-        # The engine first, as ``up`` does: starting it clears what a killed engine left, which is every
-        # process of the host but its etcd, and an etcd started a moment before may not be named etcd yet.
-        self._start_dockerd(host)
-        self._start_etcd(host)
-        self._wait_for_engine(host).close()
+    def power_on(self, *hosts: Host, timeout: float = 90) -> None:
+        """Start what booting ``hosts`` start: each one's engine (with its Swarm state on disk) and etcd member.
+
+        All of them first, then the wait for their engines: a manager's engine
+        answers only once raft has a quorum, which takes the other managers.
+        """
+        for host in hosts:
+            self._prepare_state(host)
+            # The engine first, as ``up`` does: starting it clears what a killed engine left, which is every
+            # process of the host but its etcd, and an etcd started a moment before may not be named etcd yet.
+            self._start_dockerd(host)
+            self._start_etcd(host)
+        for host in hosts:
+            self._wait_for_engine(host, timeout).close()
 
     def kill_etcd(self, host: Host) -> None:
         """Kill ``host``'s etcd member alone (SIGKILL); :meth:`power_on` starts it again."""
