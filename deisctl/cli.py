@@ -404,7 +404,7 @@ def restart(platform: Platform, targets: tuple[str, ...]) -> None:
 #: Seconds one component's rolling restart (or upgrade) may take before deisctl stops waiting.
 ROLLING_TIMEOUT = 300.0
 timeout_option = click.option(
-    "--timeout", default=ROLLING_TIMEOUT, show_default=True, type=click.FloatRange(min=1), metavar="SECONDS",
+    "--timeout", default=ROLLING_TIMEOUT, show_default=True, type=click.FloatRange(min=1, max=86400), metavar="SECONDS",
     help="How long each component may take; then deisctl says what is pending and exits 1 (Swarm carries on).",
 )
 

@@ -124,9 +124,9 @@ def settings_for(current: Settings, tag: str | None, repository: str | None) -> 
     repository = repository or current.repository
     if not _TAG.match(tag):
         raise ValidationError(f"tag {tag!r}: letters, digits, '_', '.' and '-', up to 128, e.g. v1.2.0")
-    if not _REPOSITORY.match(repository):
-        raise ValidationError(f"repository {repository!r}: lower-case path such as deis or "
-                              "registry.example.com:5000/deis")
+    if len(repository) > 200 or not _REPOSITORY.match(repository):
+        raise ValidationError(f"repository {repository[:60]!r}: lower-case path of up to 200 characters such as "
+                              "deis or registry.example.com:5000/deis")
     return dataclasses.replace(current, tag=tag, repository=repository)
 
 

@@ -18,7 +18,8 @@ def test_an_upgrade_defaults_to_this_deisctls_version_and_the_clusters_repositor
     assert upgrade.settings_for(current, "v1.2.1", "deis").tag == "v1.2.1"
 
 
-@pytest.mark.parametrize(("tag", "repository"), [("v1;rm", None), ("-x", None), (None, "Deis"), (None, "deis/")])
+@pytest.mark.parametrize(("tag", "repository"), [("v1;rm", None), ("-x", None), ("a\x01b", None), ("v" * 200, None),
+                                                (None, "Deis"), (None, "deis/"), (None, "a" * 5000)])
 def test_tags_and_repositories_docker_would_refuse_are_refused(tag, repository):
     with pytest.raises(ValidationError):
         upgrade.settings_for(Settings(), tag, repository)
