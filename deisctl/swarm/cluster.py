@@ -138,6 +138,14 @@ class Cluster:
                  if secret["Spec"]["Name"] == name]
         return found[0] if found else None
 
+    def service(self, component: str) -> dict:
+        """The running service of ``component``, or a sentence saying how to start it."""
+        found = self.services().get(component)
+        if found is None:
+            raise ConfigurationError(f"{component} has no service on the cluster; "
+                                     f"'deisctl start {component}' starts it")
+        return found
+
     def services(self) -> dict[str, dict]:
         """The platform's services, by component name."""
         found = self.client.api.services(filters={"label": specs.COMPONENT_LABEL})
@@ -273,9 +281,7 @@ class Cluster:
     def journal(self, component: str, lines: int, follow: bool) -> Iterator[str]:
         """Yield the last ``lines`` lines of a component's tasks (and new ones with ``follow``)."""
         check_components([component])
-        service = self.services().get(component)
-        if service is None:
-            raise ConfigurationError(f"{component} has no service on the cluster; 'deisctl start {component}'")
+        service = self.service(component)
         with translated(f"reading {component}'s journal"):
             for chunk in self.client.api.service_logs(service["ID"], stdout=True, stderr=True, follow=follow,
                                                       tail=lines, timestamps=True, details=False):

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from deis.errors import ConfigurationError, PermanentError, TemporaryError
+from deis.errors import PermanentError, TemporaryError
 from deisctl.swarm import cluster as swarm_cluster
 
 Report = Callable[[str], None]
@@ -140,11 +140,7 @@ class Rollout:
 
     def service(self, component: str) -> dict:
         """The running service of ``component``, or a sentence saying how to start it."""
-        found = self.cluster.services().get(component)
-        if found is None:
-            raise ConfigurationError(f"{component} has no service on the cluster; "
-                                                   f"'deisctl start {component}' starts it")
-        return found
+        return self.cluster.service(component)
 
     def restart(self, component: str) -> float:
         """Replace every task of ``component``, one at a time; return the seconds it took."""

@@ -3,7 +3,7 @@
 import pytest
 
 from deis.errors import TemporaryError
-from deisctl.swarm import rollout
+from deisctl.swarm import cluster, rollout
 
 
 def task(task_id, node, state="running", desired="running", err=""):
@@ -116,6 +116,8 @@ class FakeCluster:
 
     def services(self):
         return {"router": service({"State": "completed", "StartedAt": "t0"})}
+
+    service = cluster.Cluster.service  # the real lookup, over the fake services()
 
 
 def test_a_restart_reports_each_node_as_its_new_task_runs(monkeypatch):
