@@ -59,7 +59,7 @@ class Database:
         """Return the backups that can be replayed onto the newest timeline (see :mod:`database.timelines`)."""
         store = open_store(self.store_url)
         try:
-            return timelines.restorable(store, backups.backups(store))
+            return timelines.restorable(store, backups.backups(store), self.cluster.data / "pg_wal")
         finally:
             store.close()
 

@@ -16,6 +16,7 @@ import json
 import logging
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,8 @@ class Backup:
     #: The first WAL file it needs: older segments are not needed to restore it.
     start_wal: str
     created: float
+    #: The WAL position just after the backup ended (``pg_current_wal_lsn()``); None in older manifests.
+    end_lsn: str | None = None
 
     @property
     def size(self) -> int:
@@ -60,8 +63,13 @@ def backups(store) -> list[Backup]:
     return sorted(found, key=lambda backup: (backup.created, backup.name))
 
 
-def push(store, argv: list[str], start_wal: str, run_as: dict | None = None, environ: dict | None = None) -> Backup:
-    """Run ``argv`` (``pg_basebackup … -D - -Ft``), store its output in parts, then the manifest."""
+def push(store, argv: list[str], start_wal: str, run_as: dict | None = None, environ: dict | None = None,
+         wal_position: Callable[[], str] | None = None) -> Backup:
+    """Run ``argv`` (``pg_basebackup … -D - -Ft``), store its output in parts, then the manifest.
+
+    ``wal_position`` returns the server's WAL position; asked once the backup ended, it is recorded as
+    ``end_lsn`` (which timelines the backup can reach depends on it, see :mod:`database.timelines`).
+    """
     name = _new_name(store)
     started = time.monotonic()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, **(run_as or {}))
@@ -74,7 +82,7 @@ def push(store, argv: list[str], start_wal: str, run_as: dict | None = None, env
     if process.returncode != 0:
         store.delete_prefix(f"{PREFIX}{name}/")
         raise StoreError(f"pg_basebackup failed (exit {process.returncode}): {error}")
-    backup = Backup(name, parts, start_wal, time.time())
+    backup = Backup(name, parts, start_wal, time.time(), wal_position() if wal_position else None)
     store.put(f"{PREFIX}{name}/{MANIFEST}", json.dumps(backup.__dict__, indent=1).encode())
     log.info("base backup %s stored: %d bytes in %.1f s", name, backup.size, time.monotonic() - started)
     return backup

@@ -40,7 +40,8 @@ def take_backup(cluster, store_url: str, environ: dict[str, str], keep: int) -> 
     try:
         start_wal = cluster.query("SELECT pg_walfile_name(pg_current_wal_lsn())")
         backup = backups.push(store, cluster.basebackup_argv(), start_wal, cluster.run_as(),
-                              {"PATH": "/usr/bin:/bin", **environ})
+                              {"PATH": "/usr/bin:/bin", **environ},
+                              wal_position=lambda: cluster.query("SELECT pg_current_wal_lsn()"))
         backups.prune(store, keep)
         return backup
     finally:
