@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ import pytest
 import requests
 
 from tests.cluster import mesh
-from tests.cluster.testbed import ETCD_ENVIRON, HEARTBEAT, IMAGE, require_bed_route
+from tests.cluster.testbed import ETCD_ENVIRON, HEARTBEAT, IMAGE, STATE, require_bed_route
 from tests.person import Person
 
 DEISCTL = str(Path(sys.executable).with_name("deisctl"))
@@ -67,6 +68,20 @@ class Someone(Person):
     @property
     def environ(self) -> dict[str, str]:
         return {**super().environ, "HTTP_PROXY": self.proxy, "http_proxy": self.proxy}
+
+
+def fresh_store() -> Path:
+    """An empty ``file://`` store folder for a platform started on the bare bed; the last one's is deleted.
+
+    Every database task Swarm starts restores from the store. A store kept
+    from earlier tests made a later test's database replay their WAL too
+    (CI: minutes of it late in the run, and ``start platform`` timed out with
+    a controller waiting for it).
+    """
+    store = STATE / "store"
+    shutil.rmtree(store, ignore_errors=True)
+    store.mkdir(mode=0o755)
+    return store
 
 
 @contextlib.contextmanager

@@ -52,10 +52,11 @@ from tests.cluster.platform import (
     api_answers,
     app_bodies,
     deisctl,
+    fresh_store,
     journals,
     running_tasks,
 )
-from tests.cluster.testbed import STATE, require_bed_route
+from tests.cluster.testbed import require_bed_route
 from tests.person import make_repo
 
 pytestmark = [pytest.mark.multihost, pytest.mark.timeout(1500)]  # one bootstrap for every step, a lock to wait for
@@ -132,8 +133,7 @@ def _services(manager) -> dict[str, tuple[str, list[str]]]:
 
 def test_install_rolling_restart_and_upgrade_keep_the_apps_served(bare, tmp_path):
     bed, data = bare, tmp_path / "deis"
-    store = STATE / "store"
-    store.mkdir(mode=0o755, exist_ok=True)
+    store = fresh_store()
     engines = [f"{host.base_url}={host.ip}" for host in bed.hosts]
     h2, h3 = bed.host("h2"), bed.host("h3")
     deisctl(data, "cluster", "bootstrap", *engines, "--roles", "h1=controlPlane,dataPlane", "--store", f"file://{store}")
