@@ -676,7 +676,8 @@ class Lease:
                     self.etcd.put(key, value, lease=self)
 
 
-def announce(etcd: Etcd, component: str, host: str, port: int, ttl: int = ANNOUNCE_TTL) -> Lease:
+def announce(etcd: Etcd, component: str, host: str, port: int, ttl: int = ANNOUNCE_TTL,
+             shared_host: str | None = None) -> Lease:
     """Announce one instance of ``component`` at ``host:port`` under a kept-alive lease of its own.
 
     Its own key, ``/deis/<component>/hosts/<host:port>``, is what readers of
@@ -686,6 +687,10 @@ def announce(etcd: Etcd, component: str, host: str, port: int, ttl: int = ANNOUN
     revoked or expired takes them along) another instance creates them again
     within half a TTL (:meth:`Lease.share`).
 
+    ``shared_host`` replaces ``host`` in ``/deis/<component>/host`` only: the
+    registries of a cluster share ``127.0.0.1``, the name every node's engine
+    reaches its own by (:mod:`registry.server`).
+
     Returns the entered :class:`Lease`; leaving it (``lease.__exit__`` or a
     ``with`` block) withdraws the announcement at once, and a crash withdraws
     it after ``ttl`` seconds.
@@ -693,7 +698,7 @@ def announce(etcd: Etcd, component: str, host: str, port: int, ttl: int = ANNOUN
     lease = Lease(etcd, ttl).__enter__()
     address = f"{host}:{port}"
     lease.put(keys.instance(component, address), address)
-    lease.share({keys.host(component): host, keys.port(component): str(port)})
+    lease.share({keys.host(component): shared_host or host, keys.port(component): str(port)})
     return lease
 
 

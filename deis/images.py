@@ -166,6 +166,21 @@ def registry_address(etcd) -> str | None:
     return f"{found[0]}:{found[1]}" if found else None
 
 
+def registry_api_address(etcd) -> str | None:
+    """Return ``host:port`` where a platform component reaches the registry's API, or ``None``.
+
+    An instance's own key (``/deis/registry/hosts/*``) first: on a cluster
+    ``/deis/registry/host`` is ``127.0.0.1``, the name each node's engine
+    reaches its own registry by (:mod:`registry.server`), which a container
+    cannot; else v1's pair, as :func:`registry_address`.
+    """
+    if etcd is None:
+        return None
+    found, _revision = etcd.get_prefix(keys.instances("registry"))
+    announced = keys.addresses(found, "registry")
+    return f"{announced[0][0]}:{announced[0][1]}" if announced else registry_address(etcd)
+
+
 def platform_hosts(etcd) -> set[str]:
     """Return the hosts platform components announce (``/deis/<component>/host``)."""
     found, _revision = etcd.get_prefix(keys.ROOT)

@@ -6,6 +6,15 @@ tick loop until ``stop`` is set. Each tick restarts a child that died (with a
 growing delay) and, when image hygiene has asked for it through etcd and the
 registry has been idle for ``gcIdle`` seconds, stops the child, collects,
 empties the Redis cache and starts it again.
+
+On a cluster every node runs one (``collect`` false, ``imageHost``
+127.0.0.1): they share the store's blobs, each node's engine pushes to and
+pulls from its own at ``127.0.0.1:5000``, so an image's name holds no node's
+address and outlives any node (kube-registry-proxy's pattern). Each instance
+announces its node address at ``/deis/registry/hosts/<host:port>`` (where the
+controller's image hygiene reaches the API) and ``imageHost`` at v1's
+``/deis/registry/host``, the name builds carry. None collects garbage: one
+that did would delete the blobs of a push another one is taking.
 """
 
 from __future__ import annotations
@@ -74,7 +83,10 @@ class Registry:
         log.info("storage: %s; cache: %s", self._storage(),
                  f"redis {self.config.redis_address} db {self.config.redis_db}" if self.config.redis_host
                  else "in memory (no Redis set)")
-        self.collect()
+        if self.settings.get("collect"):
+            self.collect()
+        else:
+            log.info("garbage collection off (collect=false): other registries share this storage")
         self._start_child()
         return self
 
@@ -143,8 +155,10 @@ class Registry:
         if self._lease is not None:
             return
         try:
-            self._lease = announce(self.etcd, "registry", self.settings.get("host"), self.config.port)
-            log.info("announced %s:%d", self.settings.get("host"), self.config.port)
+            host, image_host = self.settings.get("host"), self.settings.get("imageHost") or None
+            self._lease = announce(self.etcd, "registry", host, self.config.port, shared_host=image_host)
+            log.info("announced %s:%d%s", host, self.config.port,
+                     f" (images are named {image_host}:{self.config.port}/…)" if image_host else "")
         except EtcdUnavailable as exc:
             log.warning("cannot announce yet: %s", exc)
 
@@ -153,7 +167,7 @@ class Registry:
             requested = self.etcd.get(keys.registry_gc_request())
         except EtcdUnavailable:
             return
-        if requested is None or self.child.idle_for() < self.settings.get("gcIdle"):
+        if requested is None or not self.settings.get("collect") or self.child.idle_for() < self.settings.get("gcIdle"):
             return  # nothing asked, or clients are busy: a collection would fail their pushes
         log.info("garbage collection requested (%s) and idle for %.0f s: collecting", requested,
                  self.child.idle_for())

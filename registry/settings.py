@@ -34,6 +34,9 @@ def default_config_path(environ=os.environ) -> str:
 SETTINGS = Settings("registry", [
     Setting("host", default="127.0.0.1",
             help=f"address announced at {keys.host('registry')}; Docker pulls plain HTTP from loopback only"),
+    Setting("imageHost", default="",
+            help=f"host images are named with, written at {keys.host('registry')} (default: host); 127.0.0.1 on a "
+                 "cluster, where every node runs a registry on the shared store and its engine pulls from its own"),
     Setting("bind", default="127.0.0.1", help="address the registry listens on (0.0.0.0 on a cluster)"),
     Setting("port", default=5000, parse=int, help="HTTP port of the registry API (/v2/)"),
     Setting("storageDir", default=default_storage_dir(), help="folder of the blobs when the store is not S3"),
@@ -41,6 +44,9 @@ SETTINGS = Settings("registry", [
     Setting("binary", default="docker-registry", help="the Distribution registry executable"),
     Setting("logLevel", default="info", help="the registry's log level: error, warn, info or debug"),
     Setting("httpSecret", default="", help="secret signing upload state; set the same on every registry"),
+    Setting("collect", default=True, parse=as_bool,
+            help="collect garbage at start and when image hygiene asks; false where several registries share "
+                 "the store (a cluster): one collecting would delete the blobs of another's push"),
     Setting("gcIdle", default=30.0, parse=float,
             help="seconds without requests before a requested garbage collection runs"),
     Setting("gcDeleteUntagged", default=True, parse=as_bool,

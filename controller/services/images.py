@@ -29,7 +29,7 @@ from controller.settings import SETTINGS
 from deis import keys
 from deis.errors import DeisError
 from deis.etcd import Etcd
-from deis.images import registry_address
+from deis.images import registry_address, registry_api_address
 from registry import retention
 from registry.client import RegistryClient
 
@@ -78,8 +78,12 @@ def forget_app(runtime: Runtime, etcd: Etcd | None, app_id: str) -> Pruned:
 
 
 def prune(runtime: Runtime, etcd: Etcd, address: str, app_id: str, kept: set[str]) -> Pruned:
-    """Delete the tags of ``<address>/<app_id>`` not in ``kept``: registry first, then engine."""
-    manifests = _prune_registry(address, app_id, kept)
+    """Delete the tags of ``<address>/<app_id>`` not in ``kept``: registry first, then engine.
+
+    ``address`` is the one images are named with; the registry's API is asked where an instance announced
+    itself (:func:`deis.images.registry_api_address`: on a cluster images are named ``127.0.0.1:5000/…``).
+    """
+    manifests = _prune_registry(registry_api_address(etcd) or address, app_id, kept)
     if manifests:
         request_collection(etcd)
     pruned = Pruned(manifests, _prune_engine(_engine_of(runtime), address, app_id, kept))

@@ -4,7 +4,7 @@
 
     deis-logger      replicated 1  controlPlane  514/tcp+udp, 8088 on its node   node address
     deis-database    replicated 1  controlPlane  platform overlay only           overlay address
-    deis-registry    replicated 1  controlPlane  5000 on its node                node address
+    deis-registry    global        every node    5000 on its node                node address
     deis-controller  replicated 2  controlPlane, at most 1 per node; no port     platform overlay address
     deis-builder     replicated 2  controlPlane, at most 1 per node; no port     overlay address
 
@@ -39,13 +39,21 @@ console script:
   announced address (``/deis/<c>/hosts/*``), as the builder reaches the
   controller. Components bind ``0.0.0.0`` inside their containers.
 
-**Why one registry.** Its start runs garbage collection while no registry
-serves (``registry/server.py``) and then flushes its Redis cache; a second
-replica would serve pushes during the first one's collection, which may
-delete their blobs. Swarm restarts the one task elsewhere; its blobs are on
-the store, so nothing is lost. No Redis runs on the cluster yet, so its
-blob-descriptor cache is in memory (``DEIS_REDIS_HOST`` empty), which is
-right for one registry: the cache starts empty after each collection.
+**A registry on every node.** ``deis-registry`` is global: each node's
+engine pushes builds to, and pulls them from, the registry on its own node at
+``127.0.0.1:5000`` (Docker trusts plain HTTP on loopback), and all of them
+keep their blobs on the shared store. An image is therefore named
+``127.0.0.1:5000/<app>:git-…`` (``DEIS_REGISTRY_IMAGEHOST``), a name that
+holds no node's address: when a node dies, an app task Swarm moves to a node
+that never had the image pulls it from that node's registry. (With one
+registry, images carried its node's address, and after that node died they
+could not be pulled anywhere until the app was pushed again.) None of them
+collects garbage (``DEIS_REGISTRY_COLLECT=false``): a collection deletes the
+blobs of any push in flight, and another node's registry may be taking one.
+Image hygiene still deletes old tags; their blobs stay on the store. No Redis
+runs on the cluster yet, so each one's blob-descriptor cache is in memory
+(``DEIS_REDIS_HOST`` empty), which holds nothing stale while nothing deletes
+blobs.
 
 **The store.** :attr:`Settings.store` (``cluster bootstrap --store URL``) is
 given to the logger and the database as ``storeUrl`` and becomes the
@@ -84,13 +92,17 @@ TIERS = (
     ("router", ("router",)),
 )
 #: Replicated components and their task count unless ``deisctl scale`` set one.
-REPLICAS = {"logger": 1, "database": 1, "registry": 1, "controller": 2, "builder": 2}
+REPLICAS = {"logger": 1, "database": 1, "controller": 2, "builder": 2}
+#: Components with one task on every node (see the module's text on the registry).
+GLOBAL = frozenset({"registry"})
 #: Components that may run more than one task (at most one per node).
 SCALABLE = frozenset({"controller", "builder"})
+#: The registry's port, published on its node (its setting's default).
+REGISTRY_PORT = 5000
 #: Ports published on the node of each task: (target, protocol).
 PORTS = {
     "logger": ((514, "tcp"), (514, "udp"), (8088, "tcp")),
-    "registry": ((5000, "tcp"),),  # the nodes' engines pull from it, and they are on no overlay
+    "registry": ((REGISTRY_PORT, "tcp"),),  # the nodes' engines pull from it, and they are on no overlay
 }
 #: Where each component's entrypoint finds the address it announces (see the module docstring).
 ADDRESSES = {"logger": "node", "database": "overlay", "registry": "node", "controller": "platform",
@@ -179,7 +191,8 @@ def _environment(settings: specs.Settings, component: str) -> dict[str, str]:
     if component in ("logger", "database") and settings.store:
         env[f"DEIS_{component.upper()}_STOREURL"] = settings.store
     if component == "registry":
-        env["DEIS_REDIS_HOST"] = ""  # its blob-descriptor cache in memory: no Redis runs on the cluster yet
+        env.update(DEIS_REDIS_HOST="",  # its blob-descriptor cache in memory: no Redis runs on the cluster yet
+                   DEIS_REGISTRY_IMAGEHOST="127.0.0.1", DEIS_REGISTRY_COLLECT="false")
     if component == "registry" and store_folder(settings.store):
         env["DEIS_REGISTRY_STORAGEDIR"] = posixpath.join(store_folder(settings.store), "registry")
     elif component == "registry" and settings.store:  # S3: this URL's bucket and endpoint, not etcd's
@@ -196,24 +209,34 @@ def _environment(settings: specs.Settings, component: str) -> dict[str, str]:
 
 
 def _task_template(settings: specs.Settings, component: str, nodes: list[specs.Node]) -> dict:
+    constraints = [] if component in GLOBAL else ["node.labels.controlPlane==true"]
     template = specs._task_template(settings, component, nodes, _environment(settings, component),
-                                    _mounts(settings, component), ["node.labels.controlPlane==true"])
+                                    _mounts(settings, component), constraints)
     container = template["ContainerSpec"]
     environment = [line for line in container["Env"] if not line.startswith("HOST=")]
     aliases = [f"{node.address} {node_alias(node.id)}" for node in sorted(nodes, key=lambda node: node.id)]
     template["ContainerSpec"] = {**container, "Env": environment, "Hosts": [*container["Hosts"], *aliases],
                                  "Command": address_command(component)}
-    template["Placement"] = {**template["Placement"], "MaxReplicas": 1}
+    if component not in GLOBAL:
+        template["Placement"] = {**template["Placement"], "MaxReplicas": 1}
     template["Networks"] = [{"Target": settings.platform_network}]
     if component == "controller":
         template["Networks"].append({"Target": settings.network})  # as the apps' health probes are
         template["ContainerSpec"]["Healthcheck"] = specs.health_check(CONTROLLER_PORT, "/healthz")
+    if component == "registry":  # a rolling update moves on once the new task's registry answers
+        template["ContainerSpec"]["Healthcheck"] = specs.health_check(REGISTRY_PORT, "/v2/")
     return template
 
 
 def _ports(component: str) -> list[dict]:
     return [{"Protocol": protocol, "TargetPort": port, "PublishedPort": port, "PublishMode": "host"}
             for port, protocol in PORTS.get(component, ())]
+
+
+def _mode(settings: specs.Settings, component: str) -> dict:
+    if component in GLOBAL:
+        return {"Global": {}}
+    return {"Replicated": {"Replicas": replicas(settings, component)}}
 
 
 def replicas(settings: specs.Settings, component: str) -> int:
@@ -230,7 +253,7 @@ def control_specs(settings: specs.Settings, nodes: Iterable[specs.Node]) -> dict
             "Name": service_name(component),
             "Labels": {specs.COMPONENT_LABEL: component},
             "TaskTemplate": _task_template(settings, component, nodes),
-            "Mode": {"Replicated": {"Replicas": replicas(settings, component)}},
+            "Mode": _mode(settings, component),
             "EndpointSpec": {"Mode": "dnsrr", "Ports": _ports(component)},
             # stop-first: host ports and MaxReplicas 1 leave no room to start a successor first.
             "UpdateConfig": {"Parallelism": 1, "Order": "stop-first", "FailureAction": "pause"},
@@ -241,6 +264,8 @@ def control_specs(settings: specs.Settings, nodes: Iterable[specs.Node]) -> dict
 
 def check_scale(component: str, count: int, settings: specs.Settings) -> Mapping[str, int]:
     """Return the replicas to record after ``scale component=count``; refuse what cannot be."""
+    if component in GLOBAL:
+        raise ValidationError(f"{component} runs one task on every node; it cannot be scaled")
     if component not in SCALABLE:
         raise ValidationError(f"{component} runs exactly one task (Swarm moves it if its node is lost); "
                               f"only {', '.join(sorted(SCALABLE))} scale")

@@ -7,7 +7,7 @@ with the store tier, four services of the store image (:mod:`store.ceph.node`)::
     deis-store-mon      global on controlPlane nodes    host network   volume deis-store-mon
     deis-store-osd      global on controlPlane nodes    host network   volume deis-store-osd
     deis-store-mgr      replicated 2, at most 1 a node  host network
-    deis-store-gateway  global on controlPlane nodes    host network   S3 on <node address>:7480
+    deis-store-gateway  global on every node            host network   S3 on <node address>:7480
 
 and every pool is replicated on 3 hosts (size 3, min_size 2: one host may be
 lost and writes go on). The logger, database and registry are then given
@@ -30,9 +30,11 @@ this kernel has no IPVS for published VIPs (``../shared/multihost-notes.md``).
 A service joins the predefined ``host`` network by naming it as its network.
 
 **Why each client uses its own node's gateway.** No VIP, and one announced
-address would make one node's gateway everybody's; a task of the control
-plane always runs on a controlPlane node, which runs a gateway. When that
-node dies its tasks move to a node that has one.
+address would make one node's gateway everybody's. Every node runs a gateway
+(it is only a client of the monitors and OSDs): the logger and the database
+run on controlPlane nodes, but a registry runs on every node
+(:mod:`deisctl.swarm.control_specs`). When a node dies its tasks move to a
+node that has one.
 
 **Identity.** One Docker secret, :data:`SECRET` (fsid, monitor and admin
 keys, S3 keys), made once by ``deisctl`` (:meth:`deisctl.swarm.cluster.Cluster.identity_secret`):
@@ -162,7 +164,8 @@ def _task_template(settings: specs.Settings, component: str, members: list[tuple
     }
     if component == "store-gateway":
         container["Healthcheck"] = GATEWAY_HEALTH
-    placement = {"Constraints": ["node.labels.controlPlane==true"]}
+    # A gateway on every node: every node runs a registry, which keeps its blobs on its own node's gateway.
+    placement = {"Constraints": [] if component == "store-gateway" else ["node.labels.controlPlane==true"]}
     if component == "store-mgr":
         placement["MaxReplicas"] = 1
     return {

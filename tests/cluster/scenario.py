@@ -30,10 +30,11 @@ from tests.cluster.platform import (
     app_bodies,
     app_nodes,
     deisctl,
+    fresh_store,
     journals,
     running_tasks,
 )
-from tests.cluster.testbed import STATE, Host, Testbed
+from tests.cluster.testbed import Host, Testbed
 from tests.person import make_repo
 
 #: The services whose placement the scenario reads (``deis-<component>``).
@@ -46,8 +47,7 @@ def start_platform(bed: Testbed, data: Path, settings: Mapping[str, str] | None 
     h1 is ``controlPlane,dataPlane`` (out of the router mesh); the store is a
     folder under the bed's state; ``settings`` are more etcd keys to write first.
     """
-    store = STATE / "store"
-    store.mkdir(mode=0o755, exist_ok=True)
+    store = fresh_store()
     engines = [f"{host.base_url}={host.ip}" for host in bed.hosts]
     deisctl(data, "cluster", "bootstrap", *engines, "--roles", "h1=controlPlane,dataPlane", "--store", f"file://{store}")
     etcd = bed.hosts[0].etcd()
@@ -111,7 +111,8 @@ def rejoined(bed: Testbed, name: str, placed: dict[str, list[str]], through: str
         now = placement(bed, through)
     except (docker.errors.DockerException, requests.RequestException):
         return False
-    return nodes.get(name) == "ready" and all(name in now[c] for c in ("publisher", "router") if name in placed[c])
+    return nodes.get(name) == "ready" and all(name in now[c] for c in ("publisher", "router", "registry")
+                                              if name in placed[c])
 
 
 @dataclass
@@ -141,6 +142,49 @@ def app_of_three(bed: Testbed, home: Path, router: Host) -> Deployed:
     if len(app_bodies(router.ip, app, 3)) != 3:
         pytest.fail(f"{app} did not answer from 3 containers through {router.name}: {app_nodes(bed, app)}")
     return Deployed(person, user, app, repo)
+
+
+def app_image(bed: Testbed, app: str) -> str:
+    """The image ``app``'s running containers were started from (one release runs one image)."""
+    found = set()
+    for host in bed.hosts:
+        with contextlib.closing(host.docker()) as client:
+            found |= {c.attrs["Config"]["Image"].partition("@")[0]
+                      for c in client.containers.list(filters={"label": f"deis.app={app}"})}
+    if len(found) != 1:
+        raise AssertionError(f"{app} runs {len(found)} images: {sorted(found)}")
+    return found.pop()
+
+
+def untag_outside(bed: Testbed, cut: Host, image: str) -> None:
+    """Remove ``image``'s name from every engine but ``cut``'s: running it again there needs a pull."""
+    for host in bed.hosts:
+        if host is not cut:
+            with contextlib.closing(host.docker()) as client, contextlib.suppress(docker.errors.ImageNotFound):
+                client.images.remove(image, force=True)
+
+
+def rollback_pulls(bed: Testbed, cut: Host, deployed: Deployed, image: str, timeout: float = 120) -> float | None:
+    """Roll back to the release of ``image`` after the engines outside ``cut`` forgot it; return when 3 run it.
+
+    Each node pulls ``image`` again, from its own node's registry (the one
+    that took the push may be the cut host's): issue 18's rollbacks and
+    config changes after a registry's node died. None when 3 never ran it.
+    """
+    untag_outside(bed, cut, image)
+    deployed.person.deis("releases:rollback", "-a", deployed.app)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = []
+        for host in bed.hosts:
+            if host is not cut:
+                with contextlib.closing(host.docker()) as client:
+                    running += [c for c in client.containers.list(filters={"label": f"deis.app={deployed.app}"})
+                                if c.attrs["Config"]["Image"].partition("@")[0] == image]
+        if len(running) >= 3:
+            return time.monotonic()
+        time.sleep(1)
+    return None
 
 
 def commit(deployed: Deployed, text: str) -> None:

@@ -15,6 +15,9 @@ one of those — is cut off (:meth:`Testbed.partition`). Measured and printed:
   is still there (set to 10 s here; v1's 60 s is the default);
 * whether every line ``deis logs`` showed just before the cut is still there;
 * how long ``git push`` takes afterwards, through the surviving router;
+* that a rollback to the image built before the cut, its name removed from
+  the survivors' engines first, runs 3 tasks: each node pulls it from its own
+  registry (an image named after the cut node's registry could not be pulled);
 * after the heal, how long until the host's global tasks run on it again,
   with no hand work.
 
@@ -64,6 +67,7 @@ def test_the_host_of_a_controller_or_of_the_database_is_cut_off_under_load(bare,
     threads = [*load.run(), writes.run()]
     time.sleep(ARCHIVE_TIMEOUT + 10)  # writes old enough to be archived when the host goes
     logged_before = log_lines(alice, app)
+    built_before = scenario.app_image(bed, app)
     cut = time.monotonic()
     bed.partition(victim)
     try:
@@ -71,6 +75,7 @@ def test_the_host_of_a_controller_or_of_the_database_is_cut_off_under_load(bare,
         app_clean = wait_until_clean(load, cut, 120)
         scenario.commit(deployed, "after the cut")
         pushed, push_back, push_tries = push_until_it_works(alice, deployed.repo, survivor.ip, app, cut + 180)
+        rolled_back = scenario.rollback_pulls(bed, victim, deployed, built_before) if pushed.returncode == 0 else None
         try:
             stored = writes.stored()  # before the heal: the cut-off database serves until Swarm stops it
             logged_after = log_lines(alice, app, retry_for=120)  # the logger may be moving
@@ -98,7 +103,9 @@ def test_the_host_of_a_controller_or_of_the_database_is_cut_off_under_load(bare,
           f"the cut: {len(old_writes & stored)}/{len(old_writes)} kept, in the last {ARCHIVE_TIMEOUT} s: "
           f"{len(recent & stored)}/{len(recent)} kept; log lines from before the cut kept: "
           f"{len(logged_before) - len(lost_lines)}/{len(logged_before)}; git push works again "
-          f"{seconds(push_back, cut)} after the cut ({push_tries} tries); placement before {placed}")
+          f"{seconds(push_back, cut)} after the cut ({push_tries} tries); a rollback to the image built before the "
+          f"cut ({built_before}), untagged on the survivors, ran 3 tasks {seconds(rolled_back, cut)} after the cut; "
+          f"placement before {placed}")
     rejoined = wait(lambda: scenario.rejoined(bed, victim.name, placed, survivor.name), 180)
     print(f"failover ({target}): {victim.name} Ready with its global tasks {seconds(rejoined, healed)} after the "
           f"heal; placement after {scenario.placement_or_error(bed, survivor.name)}")
@@ -109,4 +116,6 @@ def test_the_host_of_a_controller_or_of_the_database_is_cut_off_under_load(bare,
     assert logged_before and not lost_lines, f"log lines lost: {lost_lines[:5]}"
     assert pushed.returncode == 0, f"{pushed.stderr}\n{journals(data)}"
     assert app_clean is not None, f"the app still failed 120 s after the cut: {window(failures, cut)}"
+    assert built_before.startswith("127.0.0.1:5000/"), "an image named after a node dies with it (issue 18)"
+    assert rolled_back is not None, f"the survivors could not pull {built_before} again\n{journals(data)}"
     assert rejoined is not None, f"{victim.name} did not rejoin: {scenario.placement_or_error(bed, survivor.name)}"

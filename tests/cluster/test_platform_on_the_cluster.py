@@ -38,10 +38,10 @@ from tests.cluster.platform import (
     app_bodies,
     app_nodes,
     deisctl,
+    fresh_store,
     journals,
     running_tasks,
 )
-from tests.cluster.testbed import STATE
 from tests.person import make_repo
 
 pytestmark = pytest.mark.multihost
@@ -49,8 +49,7 @@ pytestmark = pytest.mark.multihost
 
 def test_start_platform_register_push_scale_and_every_task_where_placement_says(bare, tmp_path):
     bed, data = bare, tmp_path / "deis"
-    store = STATE / "store"
-    store.mkdir(mode=0o755, exist_ok=True)
+    store = fresh_store()
     engines = [f"{host.base_url}={host.ip}" for host in bed.hosts]
     h2, h3 = bed.host("h2"), bed.host("h3")
 
@@ -80,7 +79,8 @@ def test_start_platform_register_push_scale_and_every_task_where_placement_says(
         placed = {c: sorted(running_tasks(manager, f"deis-{c}").values()) for c in COMPONENTS}
     assert len(placed["controller"]) == 2 and len(set(placed["controller"])) == 2, placed
     assert len(placed["builder"]) == 2 and len(set(placed["builder"])) == 2, placed
-    assert len(placed["database"]) == 1 and len(placed["logger"]) == 1 and len(placed["registry"]) == 1, placed
+    assert len(placed["database"]) == 1 and len(placed["logger"]) == 1, placed
+    assert placed["registry"] == ["h1", "h2", "h3"], "each node's engine pushes to and pulls from its own"
     assert set(placed["router"]) == ROUTER_HOSTS and len(placed["router"]) == 2, placed
     assert placed["publisher"] == placed["logspout"] == ["h1", "h2", "h3"], placed
 
@@ -104,6 +104,10 @@ def test_start_platform_register_push_scale_and_every_task_where_placement_says(
     bodies = app_bodies(h3.ip, app, 3)
     assert nodes == ["h1", "h2", "h3"], nodes
     assert len(bodies) == 3, bodies
+    for host in bed.hosts:  # every node pulled the build from its own registry, by a name no node's address is in
+        with contextlib.closing(host.docker()) as engine:
+            images = {c.attrs["Config"]["Image"] for c in engine.containers.list(filters={"label": f"deis.app={app}"})}
+            assert images and all(image.startswith(f"127.0.0.1:5000/{app}:git-") for image in images), images
 
     # a tenant's container reaches the nodes' etcd members (as the platform's tasks do) but reads nothing
     for host in (h2, h3):
@@ -119,6 +123,7 @@ def test_start_platform_register_push_scale_and_every_task_where_placement_says(
 
     registry = deisctl(data, "journal", "registry", "-n", "5000").stdout
     assert "cache: in memory" in registry and "connecting to redis" not in registry, registry[-2000:]
+    assert "garbage collection off" in registry and "garbage collection:" not in registry, registry[-2000:]
 
     # scale controller=3 adds a third task, restarts none, and a later start keeps it
     with contextlib.closing(bed.hosts[0].docker()) as manager:

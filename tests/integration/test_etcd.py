@@ -129,3 +129,22 @@ def test_each_replica_announces_its_own_key_and_a_survivor_takes_the_single_pair
     finally:
         second.__exit__(None, None, None)
     assert discover_all(etcd, "controller") == []
+
+
+def test_registries_of_a_cluster_share_loopback_as_the_image_host_and_keep_their_node_addresses(etcd):
+    """Images are named 127.0.0.1:5000/…; the controller's hygiene reaches an instance at its node address."""
+    from deis.etcd import announce
+    from deis.images import registry_address, registry_api_address
+
+    leases = [announce(etcd, "registry", host, 5000, ttl=5, shared_host="127.0.0.1")
+              for host in ("10.1.2.3", "10.1.2.4")]
+    try:
+        assert registry_address(etcd) == "127.0.0.1:5000"
+        assert registry_api_address(etcd) == "10.1.2.3:5000"
+        leases.pop(0).__exit__(None, None, None)
+        assert registry_api_address(etcd) == "10.1.2.4:5000"
+        assert wait_until(lambda: registry_address(etcd), 5, what="pair re-created") == "127.0.0.1:5000"
+    finally:
+        for lease in leases:
+            lease.__exit__(None, None, None)
+    assert registry_address(etcd) is None and registry_api_address(etcd) is None

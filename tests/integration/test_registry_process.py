@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import stat
 import subprocess
+import time
 
 import psutil
 import requests
@@ -59,3 +60,19 @@ def test_registry_refuses_to_start_on_s3_without_a_bucket(etcd, etcd_endpoint, r
                                 stderr=subprocess.STDOUT, timeout=30)
     assert result.returncode == 1
     assert "deisctl config registry set bucketName=" in process.log.read_text()
+
+
+def test_a_cluster_registry_names_images_after_loopback_and_never_collects(etcd, etcd_endpoint, redis_port, tmp_path):
+    """On a cluster every node runs one on the shared store: a collection would delete another's push."""
+    process = RegistryProcess(etcd_endpoint, tmp_path, redis_port, host="192.0.2.10", imageHost="127.0.0.1",
+                              collect="false", gcIdle="0.2").start()
+    try:
+        assert etcd.get(keys.host("registry")) == "127.0.0.1"
+        assert etcd.get(keys.instance("registry", f"192.0.2.10:{process.port}")) == f"192.0.2.10:{process.port}"
+        etcd.put(keys.registry_gc_request(), "test")
+        time.sleep(3)  # idle far longer than gcIdle: a collecting registry would have served the request
+        assert etcd.get(keys.registry_gc_request()) == "test"
+        assert "garbage collection off" in process.log.read_text()
+        assert "garbage collection:" not in process.log.read_text()
+    finally:
+        process.stop()

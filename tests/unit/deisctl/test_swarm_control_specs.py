@@ -17,14 +17,29 @@ def built():
     return control_specs.control_specs(Settings(store=STORE), NODES)
 
 
-def test_every_component_is_replicated_on_control_plane_nodes_at_most_one_per_node(built):
+def test_components_are_replicated_on_control_plane_nodes_at_most_one_per_node_but_the_registry(built):
     assert list(built) == ["logger", "database", "registry", "controller", "builder"]
-    counts = {component: spec["Mode"]["Replicated"]["Replicas"] for component, spec in built.items()}
-    assert counts == {"logger": 1, "database": 1, "registry": 1, "controller": 2, "builder": 2}
-    for spec in built.values():
+    replicated = {component: spec["Mode"]["Replicated"]["Replicas"] for component, spec in built.items()
+                  if component != "registry"}
+    assert replicated == {"logger": 1, "database": 1, "controller": 2, "builder": 2}
+    for component, spec in built.items():
         placement = spec["TaskTemplate"]["Placement"]
-        assert placement == {"Constraints": ["node.labels.controlPlane==true"], "MaxReplicas": 1}
+        if component != "registry":
+            assert placement == {"Constraints": ["node.labels.controlPlane==true"], "MaxReplicas": 1}
         assert spec["EndpointSpec"]["Mode"] == "dnsrr"
+
+
+def test_a_registry_runs_on_every_node_and_images_are_named_after_loopback_not_a_node(built):
+    """Each engine pulls from its own node's registry: an image's name outlives any node."""
+    registry = built["registry"]
+    assert registry["Mode"] == {"Global": {}}
+    assert registry["TaskTemplate"]["Placement"] == {"Constraints": []}
+    env = registry["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert "DEIS_REGISTRY_IMAGEHOST=127.0.0.1" in env
+    assert "DEIS_REGISTRY_COLLECT=false" in env, "a collection would delete blobs another registry is taking"
+    assert "/v2/" in registry["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"][-1]
+    with pytest.raises(ValidationError, match="runs one task on every node"):
+        control_specs.check_scale("registry", 2, Settings(store=STORE))
 
 
 def test_ports_are_published_on_the_tasks_node_and_database_controller_builder_publish_none(built):

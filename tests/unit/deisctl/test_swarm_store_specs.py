@@ -26,14 +26,15 @@ def env(spec) -> dict[str, str]:
     return dict(line.split("=", 1) for line in spec["TaskTemplate"]["ContainerSpec"]["Env"])
 
 
-def test_monitor_osd_and_gateway_on_every_control_plane_node_two_managers(built):
+def test_monitor_and_osd_on_every_control_plane_node_two_managers_and_a_gateway_on_every_node(built):
     assert list(built) == ["store-mon", "store-osd", "store-mgr", "store-gateway"]
     modes = {component: spec["Mode"] for component, spec in built.items()}
     assert modes == {"store-mon": {"Global": {}}, "store-osd": {"Global": {}},
                      "store-mgr": {"Replicated": {"Replicas": 2}}, "store-gateway": {"Global": {}}}
     for component, spec in built.items():
         placement = spec["TaskTemplate"]["Placement"]
-        assert placement["Constraints"] == ["node.labels.controlPlane==true"]
+        wanted = [] if component == "store-gateway" else ["node.labels.controlPlane==true"]
+        assert placement["Constraints"] == wanted, "every node's registry keeps its blobs on its node's gateway"
         assert placement.get("MaxReplicas") == (1 if component == "store-mgr" else None)
         assert spec["TaskTemplate"]["Networks"] == [{"Target": "host"}], "Ceph daemons announce node addresses"
         assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == Settings().image("store")
