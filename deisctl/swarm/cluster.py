@@ -205,7 +205,14 @@ class Cluster:
                                                **service_arguments(desired[component]))
                 report(f"{component}: service updated (its tasks are replaced one node at a time)")
             for component in plan.keep:
-                report(f"{component}: unchanged")
+                stopped = specs.stopped_update(found[component])
+                if stopped is None:
+                    report(f"{component}: unchanged")
+                    continue
+                service = found[component]
+                self.client.api.update_service(service["ID"], service["Version"]["Index"],
+                                               **service_arguments(desired[component]))
+                report(f"{component}: its last update stopped short ({stopped}); updating it again")
         self.wait_until_running(components, report, timeout)
         report(f"  running: {', '.join(components)}")
         return plan

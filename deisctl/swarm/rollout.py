@@ -6,7 +6,8 @@ task, waits until it runs (and Swarm's monitor window, 5 s, passes without it
 failing), then the next. A restart is such an update with nothing changed but
 ``TaskTemplate.ForceUpdate``; an upgrade's step changes the image. While one
 task is replaced the service's other tasks serve; a component with one task
-(logger, database, registry) is away until its new task runs.
+(logger, database) is away until its new task runs, and a node's registry
+while its node's new one starts (that node's pulls wait).
 
 This module starts an update and follows it (:class:`Rollout`), and decides
 from the Engine API's answers how far it is (:func:`judge`, pure): a task is
@@ -24,15 +25,11 @@ from dataclasses import dataclass
 
 from deis.errors import PermanentError, TemporaryError
 from deisctl.swarm import cluster as swarm_cluster
+from deisctl.swarm import specs
 
 Report = Callable[[str], None]
 #: Swarm's update states that mean the update stopped short of the new spec.
-STOPPED = {
-    "paused": "paused the update",
-    "rollback_started": "is rolling the update back",
-    "rollback_paused": "paused rolling the update back",
-    "rollback_completed": "rolled the update back",
-}
+STOPPED = specs.UPDATE_STOPPED
 #: Seconds between two looks at an update.
 POLL = 0.5
 

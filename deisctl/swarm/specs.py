@@ -231,6 +231,28 @@ class Plan:
         return bool(self.create or self.update)
 
 
+#: Swarm's update states that mean an update stopped short of the service's spec.
+UPDATE_STOPPED = {
+    "paused": "paused the update",
+    "rollback_started": "is rolling the update back",
+    "rollback_paused": "paused rolling the update back",
+    "rollback_completed": "rolled the update back",
+}
+
+
+def stopped_update(service: Mapping) -> str | None:
+    """What Swarm did when the service's last update stopped short (paused, rolled back), or None (pure).
+
+    Such a service has the desired spec but not its tasks: ``start`` updates
+    it again (Swarm resumes a stopped update on any update of the service).
+    """
+    status = service.get("UpdateStatus") or {}
+    if status.get("State") not in UPDATE_STOPPED:
+        return None
+    message = status.get("Message")
+    return f"Swarm {UPDATE_STOPPED[status['State']]}" + (f": {message}" if message else "")
+
+
 def plan(desired: Mapping[str, Mapping], found: Mapping[str, Mapping]) -> Plan:
     """Decide, per component, to create, update or keep its service.
 

@@ -3,7 +3,7 @@
 import pytest
 
 from deis.errors import TemporaryError
-from deisctl.swarm import cluster, rollout
+from deisctl.swarm import cluster, rollout, specs
 
 
 def task(task_id, node, state="running", desired="running", err=""):
@@ -150,3 +150,35 @@ def test_a_slow_restart_gives_up_waiting_saying_what_is_pending(monkeypatch):
                    (service({"State": "updating", "StartedAt": "t1"}), [task("b", "n3"), task("c", "n2", "starting")])])
     with pytest.raises(TemporaryError, match=r"not restarted after 0 s: waiting for the task on h3, a new task"):
         rollout.Rollout(FakeCluster(api), print, timeout=0.01).restart("router")
+
+
+# -- start on a service whose last update stopped short -----------------------------------------
+
+
+def test_a_stopped_update_is_named_with_swarms_message_and_a_finished_one_is_not():
+    paused = {"State": "paused", "Message": "update paused due to failure of task c"}
+    assert specs.stopped_update(service(paused)) == ("Swarm paused the update: update paused due to failure "
+                                                    "of task c")
+    assert specs.stopped_update(service({"State": "rollback_completed"})) == "Swarm rolled the update back"
+    assert specs.stopped_update(service({"State": "completed"})) is None
+    assert specs.stopped_update(service()) is None
+
+
+def test_start_updates_again_a_service_with_its_spec_whose_last_update_stopped_short(monkeypatch):
+    """Level-triggered: the spec is already the desired one, but its tasks are not; Swarm resumes on an update."""
+    desired = {"Name": "deis-router", "Labels": {specs.HASH_LABEL: "h1"}, "TaskTemplate": {"ForceUpdate": 0}}
+    stopped = {**service({"State": "paused", "Message": "task c failed"}),
+               "Spec": {**service()["Spec"], "Labels": {specs.HASH_LABEL: "h1"}}}
+    finished = {**stopped, "ID": "s2", "UpdateStatus": {"State": "completed"}}
+    api = FakeAPI([])
+    found = cluster.Cluster.__new__(cluster.Cluster)
+    found.client = type("Client", (), {"api": api})()
+    monkeypatch.setattr(found, "desired", lambda components: {"router": desired, "publisher": desired}, raising=False)
+    monkeypatch.setattr(found, "services", lambda: {"router": stopped, "publisher": finished}, raising=False)
+    monkeypatch.setattr(found, "wait_until_running", lambda *args: None, raising=False)
+    lines = []
+    found.apply(["router", "publisher"], lines.append)
+    assert lines[:2] == ["router: its last update stopped short (Swarm paused the update: task c failed); "
+                         "updating it again", "publisher: unchanged"]
+    (service_id, version, arguments), = api.updates
+    assert (service_id, version) == ("s1", 7) and arguments["task_template"] == desired["TaskTemplate"]
