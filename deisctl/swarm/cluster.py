@@ -81,14 +81,18 @@ class Cluster:
         environ = os.environ if environ is None else environ
         return Etcd(etcd_access.etcd_endpoint(self.settings, self.nodes(), environ), environ=environ)
 
-    def secure_etcd(self, report: Report = print, environ: Mapping[str, str] | None = None) -> None:
-        """Make the cluster's etcd require the root password, and give it to the platform's tasks (a secret)."""
+    def secure_etcd(self, report: Report = print, environ: Mapping[str, str] | None = None) -> str:
+        """Make the cluster's etcd require the root password, and give it to the platform's tasks (a secret).
+
+        Returns the secret's name.
+        """
         environ = os.environ if environ is None else environ
         with translated("keeping etcd's root password in a Docker secret"):
             _, name, enabled = etcd_access.ensure(self.client.api, self.etcd(environ), environ)
         if enabled:
             report(f"etcd: authentication enabled (root password in {etcdauth.password_file(environ)} "
                    f"and the Docker secret {name})")
+        return name
 
     def close(self) -> None:
         """Close the connection to the manager."""
@@ -157,13 +161,16 @@ class Cluster:
         """Apply ``components`` tier by tier (v1's order), waiting for each tier's tasks to run."""
         chosen, done = self._with_store(components, report), specs.Plan()
         self.ensure_networks()
-        self.secure_etcd(report)
+        secret = self.secure_etcd(report)
         for tier, members in TIERS:
             wanted = [component for component in members if component in chosen]
             if wanted:
                 report(f"{tier}: {', '.join(wanted)}")
                 plan = self.apply(wanted, report, timeout)
                 done = specs.Plan(done.create + plan.create, done.update + plan.update, done.keep + plan.keep)
+        with translated("removing old etcd password secrets"):
+            for name in etcd_access.remove_old(self.client.api, keep=secret):
+                report(f"etcd: removed the Docker secret {name} of an earlier root password")
         return done
 
     def _with_store(self, components: Iterable[str], report: Report) -> list[str]:

@@ -27,7 +27,8 @@ So ``deisctl start`` on a cluster (:func:`ensure`):
   services that name them, as a root-only file under ``/run/secrets``
   (never in a task's environment, which ``docker inspect`` shows). A secret
   cannot change, so the name carries a hash of the password: a new password
-  makes a new secret, every spec changes, and ``start`` rolls the services.
+  makes a new secret, every spec changes, and ``start`` rolls the services,
+  then removes the old secret (:func:`remove_old`).
 
 :func:`with_password` (pure) mounts it into a service spec and points
 ``DEIS_ETCD_PASSWORD_FILE`` at it. Apps' services never get it.
@@ -92,6 +93,25 @@ def newest_secret(api: docker.APIClient) -> tuple[str, str] | None:
         return None
     newest = max(found, key=lambda secret: secret["CreatedAt"])
     return newest["ID"], newest["Spec"]["Name"]
+
+
+def remove_old(api: docker.APIClient, keep: str) -> list[str]:
+    """Remove the password secrets but ``keep`` that no service names any more; return their names.
+
+    Docker refuses to remove a secret a service still names (a service
+    ``start`` has not rolled yet): that one stays for a later ``start``.
+    """
+    removed = []
+    for secret in api.secrets(filters={"name": SECRET_PREFIX}):
+        name = secret["Spec"]["Name"]
+        if not name.startswith(SECRET_PREFIX) or name == keep:
+            continue
+        try:
+            api.remove_secret(secret["ID"])
+        except docker.errors.APIError:
+            continue
+        removed.append(name)
+    return removed
 
 
 def ensure(api: docker.APIClient, etcd: Etcd, environ: Mapping[str, str]) -> tuple[str, str, bool]:

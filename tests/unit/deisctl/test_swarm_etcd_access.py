@@ -2,6 +2,7 @@
 
 import stat
 
+import docker
 import pytest
 
 from deis import etcdauth
@@ -59,3 +60,23 @@ def test_etcd_is_deis_etcd_else_the_setting_else_every_nodes_member():
     assert etcd_access.etcd_endpoint(Settings(etcd="http://e:2379"), nodes, {"DEIS_ETCD": "http://f:1"}) == "http://f:1"
     with pytest.raises(ConfigurationError, match="DEIS_ETCD"):
         etcd_access.etcd_endpoint(Settings(), [{"Status": {}}], {})
+
+
+def test_old_password_secrets_no_service_names_are_removed_and_others_stay():
+    class API:
+        removed = []
+
+        def secrets(self, filters):
+            return [{"ID": i, "Spec": {"Name": n}} for i, n in (("1", "deis-etcd-password-old1"),
+                                                               ("2", "deis-etcd-password-inuse"),
+                                                               ("3", "deis-etcd-password-new"),
+                                                               ("4", "other"))]
+
+        def remove_secret(self, secret_id):
+            if secret_id == "2":
+                raise docker.errors.APIError("secret is in use by service deis-router")
+            self.removed.append(secret_id)
+
+    api = API()
+    assert etcd_access.remove_old(api, keep="deis-etcd-password-new") == ["deis-etcd-password-old1"]
+    assert api.removed == ["1"], "the one a service still names, the kept one and others stay"
