@@ -46,7 +46,7 @@ from tests.cluster.load import (
 )
 from tests.cluster.platform import journals
 
-pytestmark = pytest.mark.multihost
+pytestmark = [pytest.mark.multihost, pytest.mark.timeout(900)]  # setup, the cut, a push, a rollback, the heal: over 300 s
 
 #: The database's archiveTimeout for this test: a crash loses at most this much of acknowledged writes.
 ARCHIVE_TIMEOUT = 10

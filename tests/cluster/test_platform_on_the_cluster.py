@@ -44,7 +44,7 @@ from tests.cluster.platform import (
 )
 from tests.person import make_repo
 
-pytestmark = pytest.mark.multihost
+pytestmark = [pytest.mark.multihost, pytest.mark.timeout(900)]  # setup + call + teardown near 300 s here, slower in CI
 
 
 def test_start_platform_register_push_scale_and_every_task_where_placement_says(bare, tmp_path):

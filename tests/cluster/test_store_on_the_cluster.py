@@ -39,7 +39,7 @@ from tests.cluster import mesh
 from tests.cluster.platform import deisctl, demote_all_but_h1, wait_until_no_containers
 from tests.cluster.testbed import HEARTBEAT, require_bed_route
 
-pytestmark = pytest.mark.multihost
+pytestmark = [pytest.mark.multihost, pytest.mark.timeout(900)]  # setup + call + teardown near 300 s here, slower in CI
 
 CONF = "/var/lib/deis/ceph/ceph.conf"
 VOLUMES = ("deis-store-mon", "deis-store-osd")

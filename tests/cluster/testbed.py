@@ -44,6 +44,7 @@ import shutil
 import signal
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -299,9 +300,13 @@ class Testbed:
         # Written in full, so a host /etc/docker/daemon.json never applies.
         (host.state / "daemon.json").write_text(json.dumps({"log-driver": "json-file"}))
 
-    def _start_dockerd(self, host: Host) -> None:
+    def _start_dockerd(self, host: Host, powered_off: bool = False) -> None:
         if daemon_pid(host, "dockerd") is not None:
             return
+        log = host.state / "dockerd.log"
+        if not powered_off and log.exists() and log.stat().st_size:  # it died: say so where a passing run shows it
+            warnings.warn(f"multihost: {host.name}'s dockerd had died and is started again; the last lines of "
+                          f"{log}:\n{_tail(log, 40)}", stacklevel=2)
         # A killed dockerd leaves its containerd, shims and containers running,
         # and a new dockerd times out on that containerd: clear them first (the
         # containers would not survive the restart anyway: no live-restore).
@@ -507,7 +512,7 @@ class Testbed:
             self._prepare_state(host)
             # The engine first, as ``up`` does: starting it clears what a killed engine left, which is every
             # process of the host but its etcd, and an etcd started a moment before may not be named etcd yet.
-            self._start_dockerd(host)
+            self._start_dockerd(host, powered_off=True)
             self._start_etcd(host)
         for host in hosts:
             self._wait_for_engine(host, timeout).close()
