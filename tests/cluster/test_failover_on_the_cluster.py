@@ -46,7 +46,8 @@ from tests.cluster.load import (
 )
 from tests.cluster.platform import journals
 
-pytestmark = [pytest.mark.multihost, pytest.mark.timeout(900)]  # setup, the cut, a push, a rollback, the heal: over 300 s
+# Setup, the cut, a push, a rollback and the heal take over the 300 s pytest-timeout gives by default.
+pytestmark = [pytest.mark.multihost, pytest.mark.timeout(900)]
 
 #: The database's archiveTimeout for this test: a crash loses at most this much of acknowledged writes.
 ARCHIVE_TIMEOUT = 10
