@@ -65,7 +65,7 @@ SETTINGS = Settings("registry", [
     Setting("s3PathStyle", default=True, parse=as_bool, help="path-style S3 addressing (radosgw)"),
     Setting("s3RootDirectory", default="/registry", help="prefix of the registry's objects in the bucket"),
     Setting("redisHost", default="127.0.0.1", env="DEIS_REDIS_HOST", key=keys.redis("host"),
-            help="Redis host of the blob-descriptor cache; empty: a cache in memory (one registry only)"),
+            help="Redis host of the blob-descriptor cache; empty: a cache in memory (right while none collects)"),
     Setting("redisPort", default=6379, parse=int, env="DEIS_REDIS_PORT", key=keys.redis("port"),
             help="Redis port of the blob-descriptor cache"),
     Setting("redisDb", default=0, parse=int, help="Redis database number the registry caches in"),

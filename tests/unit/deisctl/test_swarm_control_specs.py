@@ -101,7 +101,7 @@ def test_a_file_store_is_mounted_at_its_path_into_the_tasks_that_keep_data(built
     env = {c: built[c]["TaskTemplate"]["ContainerSpec"]["Env"] for c in built}
     assert f"DEIS_LOGGER_STOREURL={STORE}" in env["logger"] and f"DEIS_DATABASE_STOREURL={STORE}" in env["database"]
     assert "DEIS_REGISTRY_STORAGEDIR=/srv/deis-store/registry" in env["registry"]
-    assert "DEIS_REDIS_HOST=" in env["registry"], "one registry caches in memory: no Redis on the cluster"
+    assert "DEIS_REDIS_HOST=" in env["registry"], "each registry caches in memory: no Redis on the cluster"
 
 
 def test_the_database_is_only_on_the_platform_overlay_and_the_controller_on_both(built):
