@@ -21,7 +21,7 @@ import requests
 
 from deis import keys
 from tests.cluster import mesh
-from tests.cluster.platform import deisctl, running_tasks
+from tests.cluster.platform import deisctl, demote_all_but_h1, running_tasks
 from tests.cluster.testbed import HEARTBEAT, IMAGE, require_bed_route
 
 pytestmark = pytest.mark.multihost
@@ -44,9 +44,7 @@ def bare(cluster):
         if leader.info()["Swarm"]["LocalNodeState"] != "active":
             cluster.up()  # the bootstrap failed: the bed builds its Swarm again
             return
-        for node in leader.nodes.list():
-            if node.attrs["Description"]["Hostname"] != "h1" and node.attrs["Spec"].get("Role") == "manager":
-                node.update({**node.attrs["Spec"], "Role": "worker"})
+        demote_all_but_h1(leader)  # raft may refuse for a while ("loss of quorum", seen here): it retries
         leader.swarm.reload()
         leader.swarm.update(dispatcher_heartbeat_period=int(HEARTBEAT * 1e9))
     finally:
