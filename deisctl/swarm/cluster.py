@@ -218,7 +218,7 @@ class Cluster:
                     continue
                 service = found[component]
                 self.client.api.update_service(service["ID"], service["Version"]["Index"],
-                                               **service_arguments(desired[component]))
+                                               **service_arguments(specs.resumed(desired[component], service)))
                 report(f"{component}: its last update stopped short ({stopped}); updating it again")
         self.wait_until_running(components, report, timeout)
         report(f"  running: {', '.join(components)}")

@@ -115,12 +115,6 @@ def _why(status: Mapping, new_tasks: list[Mapping]) -> str:
     return "; ".join(part for part in (status.get("Message", ""), f"the task said: {err}" if err else "") if part)
 
 
-def bumped(spec: Mapping) -> dict:
-    """``spec`` with ``TaskTemplate.ForceUpdate`` counted up: what makes Swarm replace every task (pure)."""
-    template = spec["TaskTemplate"]
-    return {**spec, "TaskTemplate": {**template, "ForceUpdate": int(template.get("ForceUpdate", 0)) + 1}}
-
-
 def pending_text(progress: Progress, hostnames: Mapping[str, str]) -> str:
     """The tasks an update still waits for, by node (pure)."""
     names = [f"the task on {hostnames.get(node, node)}" if node else "a new task" for node in progress.pending]
@@ -142,7 +136,7 @@ class Rollout:
     def restart(self, component: str) -> float:
         """Replace every task of ``component``, one at a time; return the seconds it took."""
         service = self.service(component)
-        return self.update(component, service, bumped(service["Spec"]), "restarted")
+        return self.update(component, service, specs.bumped(service["Spec"]), "restarted")
 
     def update(self, component: str, service: Mapping, spec: Mapping, verb: str) -> float:
         """Give ``service`` the Engine API ``spec`` and follow the rolling update; return the seconds it took."""

@@ -243,14 +243,32 @@ UPDATE_STOPPED = {
 def stopped_update(service: Mapping) -> str | None:
     """What Swarm did when the service's last update stopped short (paused, rolled back), or None (pure).
 
-    Such a service has the desired spec but not its tasks: ``start`` updates
-    it again (Swarm resumes a stopped update on any update of the service).
+    Such a service has the desired spec but not its tasks: ``start`` and
+    ``upgrade`` update it again, with :func:`resumed`.
     """
     status = service.get("UpdateStatus") or {}
     if status.get("State") not in UPDATE_STOPPED:
         return None
     message = status.get("Message")
     return f"Swarm {UPDATE_STOPPED[status['State']]}" + (f": {message}" if message else "")
+
+
+def bumped(spec: Mapping) -> dict:
+    """``spec`` with ``TaskTemplate.ForceUpdate`` counted up: what makes Swarm replace every task (pure)."""
+    template = spec["TaskTemplate"]
+    return {**spec, "TaskTemplate": {**template, "ForceUpdate": int(template.get("ForceUpdate", 0)) + 1}}
+
+
+def resumed(spec: Mapping, service: Mapping) -> Mapping:
+    """``spec``, forced past the service's own ForceUpdate when its last update stopped short (pure).
+
+    The same spec again would not make Swarm replace the task that failed.
+    ``start`` and ``upgrade`` send this.
+    """
+    if stopped_update(service) is None:
+        return spec
+    current = service["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
+    return bumped({**spec, "TaskTemplate": {**spec["TaskTemplate"], "ForceUpdate": current}})
 
 
 def plan(desired: Mapping[str, Mapping], found: Mapping[str, Mapping]) -> Plan:

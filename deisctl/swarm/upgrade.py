@@ -54,7 +54,7 @@ def steps(desired: Mapping[str, Mapping], services: Mapping[str, Mapping]) -> li
             continue
         service = services[component]
         labels = service["Spec"].get("Labels") or {}
-        paused = (service.get("UpdateStatus") or {}).get("State") in rollout.STOPPED
+        paused = specs.stopped_update(service) is not None
         changed = labels.get(specs.HASH_LABEL) != desired[component]["Labels"][specs.HASH_LABEL]
         found.append(Step(component, "update" if changed or paused else "keep"))
     return found
@@ -107,7 +107,7 @@ def upgrade(cluster: Cluster, new: Settings, report: Report = print, timeout: fl
         report(f"{step.component}: updating to {image}")
         try:
             service = mover.service(step.component)
-            took = mover.update(step.component, service, _resumed(desired[step.component], service), "upgraded")
+            took = mover.update(step.component, service, specs.resumed(desired[step.component], service), "upgraded")
         except DeisError as exc:
             rest = [later.component for later in plan[number + 1:] if later.action == "update"]
             raise UpgradeStopped(stopped(step.component, exc, done, rest, old, new)) from exc
@@ -128,14 +128,3 @@ def settings_for(current: Settings, tag: str | None, repository: str | None) -> 
         raise ValidationError(f"repository {repository[:60]!r}: lower-case path of up to 200 characters such as "
                               "deis or registry.example.com:5000/deis")
     return dataclasses.replace(current, tag=tag, repository=repository)
-
-
-def _resumed(spec: Mapping, service: Mapping) -> Mapping:
-    """``spec``, forced past the service's own ForceUpdate when Swarm paused its last update (pure).
-
-    The same spec again would not make Swarm replace the task that failed.
-    """
-    if (service.get("UpdateStatus") or {}).get("State") not in rollout.STOPPED:
-        return spec
-    current = service["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
-    return rollout.bumped({**spec, "TaskTemplate": {**spec["TaskTemplate"], "ForceUpdate": current}})

@@ -48,8 +48,8 @@ def test_steps_go_in_tier_order_update_the_changed_and_the_paused_and_skip_what_
 
 
 def test_a_paused_service_is_forced_past_its_own_force_update():
-    assert upgrade._resumed(wanted("b"), found("builder", "b", "paused"))["TaskTemplate"]["ForceUpdate"] == 4
-    assert "ForceUpdate" not in upgrade._resumed(wanted("b"), found("builder", "b"))["TaskTemplate"]
+    assert specs.resumed(wanted("b"), found("builder", "b", "paused"))["TaskTemplate"]["ForceUpdate"] == 4
+    assert "ForceUpdate" not in specs.resumed(wanted("b"), found("builder", "b"))["TaskTemplate"]
 
 
 def test_the_refusal_names_the_missing_images_and_what_to_do():
