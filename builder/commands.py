@@ -19,7 +19,7 @@ from deis.naming import validate_app_id
 GIT_SERVICES = frozenset({"git-receive-pack", "git-upload-pack"})
 PING = "ping"
 #: ``<service> '<repo>'``: git quotes the path with single quotes; some clients omit them.
-_GIT_COMMAND = re.compile(r"^(?P<service>git-[a-z-]+) (?P<quote>'?)(?P<path>[^']*)(?P=quote)$")
+_GIT_COMMAND = re.compile(r"^(?P<service>git-[a-z-]+) (?P<quote>'?)(?P<path>[^']*)(?P=quote)\Z")
 #: Longest command worth reading (git's are ~100 bytes).
 MAX_COMMAND = 512
 USAGE = "Only 'git push' and 'git fetch' of <app>.git are allowed here"

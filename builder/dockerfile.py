@@ -27,7 +27,7 @@ from deis.images import ImageRefused, check_source
 _ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE | re.MULTILINE)
 _ARG_DEFAULT = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S*)", re.IGNORECASE | re.MULTILINE)
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
-_COPY_FROM = re.compile(r"^--from=(\S+)$", re.IGNORECASE)
+_COPY_FROM = re.compile(r"^--from=(\S+)\Z", re.IGNORECASE)
 
 
 class BuildFailed(PermanentError):

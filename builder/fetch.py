@@ -22,7 +22,7 @@ from deis.errors import PermanentError
 
 SCHEMES = ("https", "http", "git")
 TARBALL = re.compile(r"\.(tgz|tar\.gz|tar\.bz2|tar\.xz|tar)$")
-REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*\Z")
 MAX_TARBALL = 200 << 20
 #: git may only speak these protocols, also on redirects and submodules.
 GIT_ENV = {"GIT_ALLOW_PROTOCOL": "https:http:git", "GIT_TERMINAL_PROMPT": "0"}

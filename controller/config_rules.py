@@ -19,9 +19,9 @@ FIELDS = ("values", "memory", "cpu", "tags")
 CONFIG_KEY = re.compile(r"^[a-z_]+[a-z0-9_]*\Z", re.IGNORECASE)  # \Z: "$" lets "KEY\n" in
 #: A process type named in limits: the whole key, not a prefix (v1 matched "^[a-z]+" and took "web;rm -rf /").
 PROCESS_TYPE = re.compile(r"^[a-z][a-z0-9-]*\Z")
-MEMORY_LIMIT = re.compile(r"^([0-9]+)(MB|KB|GB|[BKMG])$", re.IGNORECASE)
-TAG_KEY = re.compile(r"^[a-z]+$", re.IGNORECASE)
-TAG_VALUE = re.compile(r"^\w+$")
+MEMORY_LIMIT = re.compile(r"^([0-9]+)(MB|KB|GB|[BKMG])\Z", re.IGNORECASE)
+TAG_KEY = re.compile(r"^[a-z]+\Z", re.IGNORECASE)
+TAG_VALUE = re.compile(r"^\w+\Z")
 MAX_CPU_SHARES = 1024
 #: Most keys one field of an app's config may hold: every key is an environment variable of
 #: every container and a line of every 'deis config', and 10,000 in one request made a slow 201.

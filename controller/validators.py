@@ -13,7 +13,7 @@ NAME_MAX_LENGTH = 30
 #: The shortest password accepted (v1 took any); the controller setting ``minPasswordLength`` overrides it.
 MIN_PASSWORD_LENGTH = 8
 # Deliberately loose: one @, a dot in the domain, no spaces. Mail delivery is the real test.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 def _text(data: dict[str, Any], name: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from deis.errors import ValidationError
 
-APP_ID_PATTERN = re.compile(r"^[a-z0-9-]+$")
+APP_ID_PATTERN = re.compile(r"^[a-z0-9-]+\Z")
 APP_ID_MAX_LENGTH = 64
 #: Names no app may take (Deis v1's ``DEIS_RESERVED_NAMES`` default).
 RESERVED_NAMES = frozenset({"deis"})
@@ -33,7 +33,7 @@ DEFAULT_DOCKER_TYPE = "cmd"
 #: One label of a hostname: 1–63 letters, digits and dashes, no dash first or last (RFC 1123).
 HOSTNAME_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 #: A lower-case hostname of at most 253 characters.
-HOSTNAME_PATTERN = re.compile(rf"^(?=.{{1,253}}$){HOSTNAME_LABEL}(?:\.{HOSTNAME_LABEL})*$")
+HOSTNAME_PATTERN = re.compile(rf"^(?=.{{1,253}}\Z){HOSTNAME_LABEL}(?:\.{HOSTNAME_LABEL})*\Z")
 _HOSTNAME_LABEL = re.compile(HOSTNAME_LABEL)
 
 PROCESS_TYPE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z: "$" lets "web\n" in

@@ -25,9 +25,9 @@ from store import Backend, SegmentLog
 #: The platform log: unattributable lines and the logger's own notices.
 PLATFORM = "deis"
 #: Names a log may be stored under (app ids, platform container names).
-_STORABLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_STORABLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 #: Sources (container ids) a dedupe mark may name.
-_SOURCE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_SOURCE = re.compile(r"^[A-Za-z0-9._-]{1,128}\Z")
 #: Segments read back for dedupe marks after a restart.
 MARK_SEGMENTS = 2
 #: Lines a follower may fall behind before it is cut off.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 from deis import keys
+from deis.naming import is_hostname
 from deis.paths import Paths
 from deis.settings import Setting, Settings, as_bool
 
@@ -31,10 +32,17 @@ def default_config_path(environ=os.environ) -> str:
     return str(Paths.from_env(environ).run / "registry.yml")
 
 
+def as_image_host(text: str) -> str:
+    """Parse ``imageHost``: empty, or a lower-case host name or IPv4 address (it goes into every image's name)."""
+    if text and not is_hostname(text):
+        raise ValueError(f"imageHost {text[:60]!r} is not a host name or IPv4 address such as 127.0.0.1")
+    return text
+
+
 SETTINGS = Settings("registry", [
     Setting("host", default="127.0.0.1",
             help=f"address announced at {keys.host('registry')}; Docker pulls plain HTTP from loopback only"),
-    Setting("imageHost", default="",
+    Setting("imageHost", default="", parse=as_image_host,
             help=f"host images are named with, written at {keys.host('registry')} (default: host); 127.0.0.1 on a "
                  "cluster, where every node runs a registry on the shared store and its engine pulls from its own"),
     Setting("bind", default="127.0.0.1", help="address the registry listens on (0.0.0.0 on a cluster)"),

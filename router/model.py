@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 from deis import keys, naming
 
-SIZE = re.compile(r"^[0-9]+[kKmMgG]?$")
+SIZE = re.compile(r"^[0-9]+[kKmMgG]?\Z")
 #: An nginx time: ``500ms``, ``10s``, ``20m``, ``1h`` (seconds without a unit).
-NGINX_TIME = re.compile(r"^[1-9][0-9]{0,6}(ms|s|m|h)?$")
+NGINX_TIME = re.compile(r"^[1-9][0-9]{0,6}(ms|s|m|h)?\Z")
 
 #: ``/deis/router/<name>`` settings: default and a validator.
 ROUTER_SETTINGS: dict[str, tuple[str, Callable[[str], bool]]] = {

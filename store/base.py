@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from deis.errors import DeisError, TemporaryError
 
 #: Parts of a key: letters, digits and ``._-``; never ``.`` or ``..``.
-_KEY_PART = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9._@-]+$")
+_KEY_PART = re.compile(r"^(?!\.{1,2}\Z)[A-Za-z0-9._@-]+\Z")
 CHUNK = 64 * 1024
 
 

@@ -33,7 +33,7 @@ MAX_SERVICE_NAME = 63
 SPREAD_PREFIX = "node.id!="
 #: The prefix of tag constraints.
 TAG_PREFIX = "node.labels."
-_SERVICE_NAME = re.compile(r"^(?P<app>[a-z0-9-]+)_v(?P<version>[0-9]+)-(?P<type>[a-z0-9-]+)-(?P<num>[0-9]+)$")
+_SERVICE_NAME = re.compile(r"^(?P<app>[a-z0-9-]+)_v(?P<version>[0-9]+)-(?P<type>[a-z0-9-]+)-(?P<num>[0-9]+)\Z")
 
 
 def service_name(container: str) -> str:

@@ -21,7 +21,7 @@ from controller.models import App, Config, Key, Push, User
 from controller.services.apps import get_app, role
 from controller.services.users import find_user
 
-SHA = re.compile(r"^[0-9a-f]{0,40}$")
+SHA = re.compile(r"^[0-9a-f]{0,40}\Z")
 #: Longest value of the free-text push fields (their columns are 255 wide).
 TEXT_LIMIT = 255
 MISSING_KEY = "Builder authentication required: send the header X-Deis-Builder-Auth."

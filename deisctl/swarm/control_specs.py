@@ -120,7 +120,7 @@ STORE_SCHEMES = ("file", "s3", "rados")
 CONTROLLER_PORT = 8000
 #: The database's data dir inside its container (``<this>/database``, on the task's anonymous volume).
 DATA_DIR = "/var/lib/deis"
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*\Z")
 
 
 def service_name(component: str) -> str:

@@ -85,7 +85,7 @@ GATEWAY_HEALTH = {"Test": ["CMD", "test", "-e", GATEWAY_READY], "Interval": 2_00
                   "Timeout": 5_000_000_000, "Retries": 3, "StartPeriod": 600_000_000_000}
 #: Between two nodes' tasks in a rolling update: a monitor rejoins its quorum, an OSD peers again.
 UPDATE_DELAY = 10.0
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}\Z")
 
 
 def check_store(url: str) -> str:

@@ -181,13 +181,19 @@ def app_bodies(ip: str, app: str, want: int, timeout: float = 60) -> set[str]:
     return seen
 
 
+def app_containers(hosts, app: str) -> list[tuple[str, str]]:
+    """``(node, image)`` of each of ``app``'s running containers on ``hosts``' engines (image without digest)."""
+    found = []
+    for host in hosts:
+        with contextlib.closing(host.docker()) as client:
+            found += [(host.name, container.attrs["Config"]["Image"].partition("@")[0])
+                      for container in client.containers.list(filters={"label": f"deis.app={app}"})]
+    return sorted(found)
+
+
 def app_nodes(bed, app: str) -> list[str]:
     """The node of each of ``app``'s running containers, from every engine."""
-    found = []
-    for host in bed.hosts:
-        with contextlib.closing(host.docker()) as client:
-            found += [host.name for _ in client.containers.list(filters={"label": f"deis.app={app}"})]
-    return sorted(found)
+    return [node for node, _ in app_containers(bed.hosts, app)]
 
 
 def journals(data) -> str:

@@ -28,6 +28,7 @@ from tests.cluster.platform import (
     Someone,
     api_answers,
     app_bodies,
+    app_containers,
     app_nodes,
     deisctl,
     fresh_store,
@@ -146,11 +147,7 @@ def app_of_three(bed: Testbed, home: Path, router: Host) -> Deployed:
 
 def app_image(bed: Testbed, app: str) -> str:
     """The image ``app``'s running containers were started from (one release runs one image)."""
-    found = set()
-    for host in bed.hosts:
-        with contextlib.closing(host.docker()) as client:
-            found |= {c.attrs["Config"]["Image"].partition("@")[0]
-                      for c in client.containers.list(filters={"label": f"deis.app={app}"})}
+    found = {image for _, image in app_containers(bed.hosts, app)}
     if len(found) != 1:
         raise AssertionError(f"{app} runs {len(found)} images: {sorted(found)}")
     return found.pop()
@@ -174,14 +171,9 @@ def rollback_pulls(bed: Testbed, cut: Host, deployed: Deployed, image: str, time
     untag_outside(bed, cut, image)
     deployed.person.deis("releases:rollback", "-a", deployed.app)
     deadline = time.monotonic() + timeout
+    survivors = [host for host in bed.hosts if host is not cut]
     while time.monotonic() < deadline:
-        running = []
-        for host in bed.hosts:
-            if host is not cut:
-                with contextlib.closing(host.docker()) as client:
-                    running += [c for c in client.containers.list(filters={"label": f"deis.app={deployed.app}"})
-                                if c.attrs["Config"]["Image"].partition("@")[0] == image]
-        if len(running) >= 3:
+        if [found for _, found in app_containers(survivors, deployed.app)].count(image) >= 3:
             return time.monotonic()
         time.sleep(1)
     return None

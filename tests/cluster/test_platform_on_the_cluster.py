@@ -36,6 +36,7 @@ from tests.cluster.platform import (
     Someone,
     api_answers,
     app_bodies,
+    app_containers,
     app_nodes,
     deisctl,
     fresh_store,
@@ -104,10 +105,9 @@ def test_start_platform_register_push_scale_and_every_task_where_placement_says(
     bodies = app_bodies(h3.ip, app, 3)
     assert nodes == ["h1", "h2", "h3"], nodes
     assert len(bodies) == 3, bodies
-    for host in bed.hosts:  # every node pulled the build from its own registry, by a name no node's address is in
-        with contextlib.closing(host.docker()) as engine:
-            images = {c.attrs["Config"]["Image"] for c in engine.containers.list(filters={"label": f"deis.app={app}"})}
-            assert images and all(image.startswith(f"127.0.0.1:5000/{app}:git-") for image in images), images
+    # every node pulled the build from its own registry, by a name no node's address is in
+    images = app_containers(bed.hosts, app)
+    assert all(image.startswith(f"127.0.0.1:5000/{app}:git-") for _, image in images), images
 
     # a tenant's container reaches the nodes' etcd members (as the platform's tasks do) but reads nothing
     for host in (h2, h3):

@@ -103,3 +103,20 @@ def test_platform_hostname_holder_is_the_controller_or_an_existing_app():
 def test_validate_process_type_refuses_anything_but_the_whole_pattern(proc_type):
     with pytest.raises(ValidationError):
         naming.validate_process_type(proc_type)
+
+
+@pytest.mark.parametrize("check", [naming.is_app_id, naming.is_hostname])
+def test_a_trailing_newline_is_refused_not_matched_by_the_patterns_end(check):
+    """``$`` also matches before a final newline; every edge pattern ends in ``\\Z`` instead."""
+    assert check("myapp") and not check("myapp\n")
+    with pytest.raises(ValidationError):
+        naming.validate_app_id("myapp\n")
+
+
+def test_the_registrys_image_host_is_a_host_name_or_nothing():
+    from registry.settings import as_image_host
+
+    assert as_image_host("127.0.0.1") == "127.0.0.1" and as_image_host("") == ""
+    for bad in ("127.0.0.1\n", "a b", "/etc/passwd", "x" * 300, "Reg.Example"):
+        with pytest.raises(ValueError, match="not a host name"):
+            as_image_host(bad)
