@@ -25,7 +25,7 @@ from controller.scheduler.swarm import SwarmScheduler
 from deis import etcdauth, keys
 from deis.errors import ConfigurationError, DeisError, TemporaryError, ValidationError
 from deis.etcd import Etcd
-from deisctl.swarm import control_specs, etcd_access, rows, specs, state, store_specs
+from deisctl.swarm import control_specs, etcd_access, image_refs, rows, specs, state, store_specs
 from deisctl.swarm.state import ClusterState
 
 Report = Callable[[str], None]
@@ -105,7 +105,7 @@ class Cluster:
         return self.client.api.nodes()
 
     def desired(self, components: Iterable[str]) -> dict[str, dict]:
-        """The desired specs of ``components``."""
+        """The desired specs of ``components``, each naming its image by content (:mod:`.image_refs`)."""
         components, nodes = list(components), self.nodes()
         found = [specs.Node(node["ID"], rows.node_address(node)) for node in nodes]
         clients = dataclasses.replace(self.settings, store=store_specs.client_url(self.settings.store))
@@ -115,7 +115,8 @@ class Cluster:
         password = etcd_access.newest_secret(self.client.api)  # none before the first 'start'
         if password:
             wanted = {name: etcd_access.with_password(spec, *password) for name, spec in wanted.items()}
-        return {component: wanted[component] for component in components}
+        with translated("looking up the images on the manager's engine"):
+            return image_refs.pin_all(self.client.api, {component: wanted[component] for component in components})
 
     def identity_secret(self) -> str:
         """The ID of the Docker secret holding the store's identity; made, once, if there is none.

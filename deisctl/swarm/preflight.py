@@ -5,7 +5,8 @@ there is nothing to submit before ``start`` creates the services, so
 ``install`` is the preflight: the platform domain is set in etcd (refused
 without it, as v1 did), a missing ``sshPrivateKey`` is warned of, the
 overlays (and, for a Ceph store, the store's identity secret) are made, and
-the images the services will run are looked for on the manager's engine.
+the images the services will run are looked for on the manager's engine
+(the specs name each by content: :mod:`deisctl.swarm.image_refs`).
 
 **Which etcd**: :func:`deisctl.swarm.etcd_access.etcd_endpoint`.
 
@@ -27,7 +28,7 @@ from deis import keys
 from deis.errors import ConfigurationError, EtcdUnavailable
 from deis.etcd import Etcd
 from deisctl.platform import MISSING_DOMAIN
-from deisctl.swarm import store_specs
+from deisctl.swarm import image_refs, store_specs
 from deisctl.swarm.cluster import Cluster, translated
 
 Report = Callable[[str], None]
@@ -53,8 +54,8 @@ def require_domain(etcd: Etcd) -> str:
 
 
 def needed_images(desired: Mapping[str, Mapping]) -> list[str]:
-    """The images the services of ``desired`` (Engine API specs) run, each once, in order (pure)."""
-    found = [spec["TaskTemplate"]["ContainerSpec"]["Image"] for spec in desired.values()]
+    """The names of the images the services of ``desired`` (Engine API specs) run, each once, in order (pure)."""
+    found = [image_refs.image_name(spec) for spec in desired.values()]
     return list(dict.fromkeys(found))
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from deis.errors import ConfigurationError, DeisError, PermanentError, ValidationError
-from deisctl.swarm import preflight, rollout, specs, state, store_specs
+from deisctl.swarm import image_refs, preflight, rollout, specs, state, store_specs
 from deisctl.swarm.cluster import ORDER, Cluster, translated
 from deisctl.swarm.specs import Settings
 
@@ -90,6 +90,9 @@ def upgrade(cluster: Cluster, new: Settings, report: Report = print, timeout: fl
     missing = preflight.missing_images(cluster.client, preflight.needed_images(desired), pull, report)
     if missing:
         raise ConfigurationError(refusal(missing, cluster.url))
+    if pull:
+        with translated("reading the pulled images"):
+            desired = target.desired(checked)  # what was pulled is now named by its digest
     state.save(target.recorded)
     cluster.settings, cluster.recorded = new, target.recorded
     report(f"cluster.json: {new.repository}/<component>:{new.tag} (was {old.repository}/<component>:{old.tag})")
@@ -103,8 +106,9 @@ def upgrade(cluster: Cluster, new: Settings, report: Report = print, timeout: fl
         if step.action == "keep":
             report(f"{step.component}: unchanged")
             continue
-        image = desired[step.component]["TaskTemplate"]["ContainerSpec"]["Image"]
-        report(f"{step.component}: updating to {image}")
+        container = desired[step.component]["TaskTemplate"]["ContainerSpec"]
+        report(f"{step.component}: updating to {image_refs.image_name(desired[step.component])} "
+               f"({container['Image'].rpartition(':')[2][:12]})")
         try:
             service = mover.service(step.component)
             took = mover.update(step.component, service, specs.resumed(desired[step.component], service), "upgraded")

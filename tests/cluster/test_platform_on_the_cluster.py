@@ -9,6 +9,11 @@ h2 (the CLI's HTTP proxy is h2's router, so the request keeps the name
 on 2222 (the router forwards it to a builder), the app answers through the
 router on h3, and ``deis scale web=3`` spreads it over the nodes.
 
+**Images by content.** Before ``start``, h3's ``deis/publisher:<tag>`` is
+re-tagged onto another image, as a Swarm agent's pull of that name from
+Docker Hub would leave it: h3's publisher task must run the manager's image
+all the same (:mod:`deisctl.swarm.image_refs`).
+
 **The store here is a folder.** All bed hosts share this machine's
 filesystem, so a folder under the bed's state is "mounted" at the same path
 on every host: that models an operator's NFS mount. It is not Ceph; a
@@ -27,6 +32,7 @@ import uuid
 import pytest
 
 from deis import keys
+from deisctl.swarm.specs import Settings
 from tests.cluster import mesh
 from tests.cluster.platform import (
     API,
@@ -43,6 +49,7 @@ from tests.cluster.platform import (
     journals,
     running_tasks,
 )
+from tests.cluster.testbed import IMAGE
 from tests.person import make_repo
 
 pytestmark = [pytest.mark.multihost, pytest.mark.timeout(900)]  # setup + call + teardown near 300 s here, slower in CI
@@ -60,14 +67,28 @@ def test_start_platform_register_push_scale_and_every_task_where_placement_says(
     bootstrapped = time.monotonic() - started
 
     bed.hosts[0].etcd().put(keys.platform("domain"), mesh.DOMAIN)
-    started = time.monotonic()
-    platform = deisctl(data, "start", "platform", timeout=900, check=False)
-    start_command = time.monotonic() - started
+    # On h3 the publisher's name now points at another image, as a pull from a registry holding another
+    # image of that name (Docker Hub's deis/publisher:v1.13.4) would leave it: h3 must still run ours.
+    publisher = Settings().image("publisher")
+    with contextlib.closing(h3.docker()) as engine:
+        ours = engine.api.inspect_image(publisher)["Id"]
+        engine.api.tag(IMAGE, *publisher.rsplit(":", 1))
+    try:
+        started = time.monotonic()
+        platform = deisctl(data, "start", "platform", timeout=900, check=False)
+        start_command = time.monotonic() - started
+        with contextlib.closing(h3.docker()) as engine:
+            ran = [container.attrs["Image"] for container in engine.containers.list(
+                filters={"label": "com.docker.swarm.service.name=deis-publisher"})]
+    finally:
+        with contextlib.closing(h3.docker()) as engine:
+            engine.api.tag(ours, *publisher.rsplit(":", 1))
     assert platform.returncode == 0, f"{platform.stdout}\n{platform.stderr}\n{journals(data)}"
     lines = platform.stdout.splitlines()
     tiers = ["logging: logger, logspout", "control plane: database, registry, controller, builder",
              "data plane: publisher", "router: router"]
     assert all(tier in lines for tier in tiers), platform.stdout
+    assert ran == [ours], f"h3 runs {ran}, not the manager's {publisher} ({ours})"
     assert [lines.index(tier) for tier in tiers] == sorted(lines.index(tier) for tier in tiers), platform.stdout
     assert lines.index("  running: logger, logspout") < lines.index(tiers[1]), "a tier began before the last ran"
     while not api_answers(h2.ip):

@@ -41,6 +41,7 @@ import pytest
 import requests
 
 from deis import PLATFORM_VERSION, keys
+from deisctl.swarm.image_refs import IMAGE_LABEL
 from tests.cluster import mesh
 from tests.cluster.load import PASSWORD, Load
 from tests.cluster.load import window as cut_window
@@ -234,9 +235,13 @@ def test_install_rolling_restart_and_upgrade_keep_the_apps_served(bare, tmp_path
         order = [line.partition(":")[0] for line in upgraded.stdout.splitlines() if line.endswith(" s)")
                  and ": upgraded (" in line]
         assert order == COMPONENTS, upgraded.stdout
-        images = {service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
-                  for service in manager.api.services(filters={"label": "com.deis.component"})}
-        assert images == {f"deis/{c}:{NEW_TAG}" for c in COMPONENTS}, images
+        containers = [service["Spec"]["TaskTemplate"]["ContainerSpec"]
+                      for service in manager.api.services(filters={"label": "com.deis.component"})]
+        names = {container["Labels"][IMAGE_LABEL] for container in containers}
+        assert names == {f"deis/{c}:{NEW_TAG}" for c in COMPONENTS}, names
+        # by content: the ID the manager holds under the new name, which no node's agent pulls from anywhere
+        assert all(container["Image"] == manager.api.inspect_image(container["Labels"][IMAGE_LABEL])["Id"]
+                   for container in containers), containers
         api_back = time.monotonic()
         while not api_answers(h2.ip):
             assert time.monotonic() - api_back < 120, f"the API did not answer after the upgrade\n{journals(data)}"
