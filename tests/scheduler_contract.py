@@ -27,14 +27,17 @@ from controller.scheduler.base import ContainerSpec, State
 WEB = 'echo "$DEIS_RELEASE" > /tmp/index.html && exec httpd -f -p $PORT -h /tmp'
 
 
-def wait_for(predicate, timeout: float, what: str):
-    """Poll ``predicate`` until it returns something true; fail naming ``what`` after ``timeout`` s."""
+def wait_for(predicate, timeout: float, what):
+    """Poll ``predicate`` until it returns something true; fail naming ``what`` after ``timeout`` s.
+
+    ``what`` is a sentence, or a function returning one when the wait fails (to tell the state then).
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
-        assert time.monotonic() < deadline, f"{what} not reached within {timeout} s"
+        assert time.monotonic() < deadline, f"{what() if callable(what) else what} not reached within {timeout} s"
         time.sleep(0.1)
 
 

@@ -194,6 +194,16 @@ def _reconcile_loop(swarm: SwarmScheduler, wake: threading.Event, stop: threadin
         done.extend(swarm.repair())
 
 
+def _told(swarm: SwarmScheduler, name: str) -> str:
+    """The service's update state and its tasks, oldest first, for a failure message."""
+    service = swarm._service(name)
+    tasks = sorted(swarm._tasks(service["ID"]), key=lambda task: task["CreatedAt"])
+    told = [f"{task['CreatedAt'][11:23]} {task['DesiredState']}/{task['Status']['State']}"
+            f" exit={task['Status'].get('ContainerStatus', {}).get('ExitCode')} {task['Status'].get('Err', '')}"
+            for task in tasks]
+    return f"update {service.get('UpdateStatus')}; tasks: " + "; ".join(told)
+
+
 def test_a_crash_loop_gets_a_growing_restart_delay_and_a_start_resets_it(cluster, swarm):
     app = _app()
     spec = _web(app, 1, command="exit 3")
@@ -211,13 +221,14 @@ def test_a_crash_loop_gets_a_growing_restart_delay_and_a_start_resets_it(cluster
             seen.append(delay())
         time.sleep(0.3)
 
-    print(f"\nswarm: restart delays of a crash loop: {seen}")
+    print(f"\nswarm: restart delays of a crash loop: {seen}; {_told(swarm, spec.name)}")
     assert seen[:3] == [0.1, 0.2, 0.4]
-    # Right after the update that set 0.4 s, Swarm's new task may be the only one listed
-    # (initialized, its exit code still 0; seen twice under load): the loop goes on, so
-    # its next crash shows the app's exit code. A task of 'exit 3' exits non-zero only.
-    crashed = wait_for(lambda: (status := swarm.state(spec.name)).exit_code and status, 15,
-                       "a crashed task's exit code in the service's state")
+    # Right after the update that set 0.4 s, the newest ended task is the one the update shut
+    # down (no exit code) and the new one is still preparing: the loop goes on, so its next
+    # crash shows the app's exit code. A task of 'exit 3' exits non-zero only. Once in CI, under
+    # load, no new task had crashed 15 s after that update; a failure now lists the tasks.
+    crashed = wait_for(lambda: (status := swarm.state(spec.name)).exit_code and status, 60,
+                       lambda: f"a crashed task's exit code in the service's state ({_told(swarm, spec.name)})")
     assert crashed.exit_code == 3, crashed
     swarm.stop(spec.name, GRACE)
     swarm.start(spec.name)
