@@ -219,6 +219,11 @@ def status_of(tasks: list[dict], replicas: int, constraints: list[str], hostname
     current = current_task(tasks)
     ended = [task for task in tasks if task is not current and _task_state(task) in ENDED]
     last = ended[-1] if ended else None
+    if current is not None:
+        # A task shut down while a newer one runs was replaced by an update (a raised restart
+        # delay, a relaxed spread): it tells nothing of the app, the crash before it does.
+        outcomes = [task for task in ended if _task_state(task) != "shutdown"]
+        last = outcomes[-1] if outcomes else last
     failed = [task for task in ended if _task_state(task) == "failed"]
     restarts = len(failed)
     exit_code = _exit_code(last) if last else None

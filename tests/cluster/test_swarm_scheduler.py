@@ -224,9 +224,9 @@ def test_a_crash_loop_gets_a_growing_restart_delay_and_a_start_resets_it(cluster
     print(f"\nswarm: restart delays of a crash loop: {seen}; {_told(swarm, spec.name)}")
     assert seen[:3] == [0.1, 0.2, 0.4]
     # Right after the update that set 0.4 s, the newest ended task is the one the update shut
-    # down (no exit code) and the new one is still preparing: the loop goes on, so its next
-    # crash shows the app's exit code. A task of 'exit 3' exits non-zero only. Once in CI, under
-    # load, no new task had crashed 15 s after that update; a failure now lists the tasks.
+    # down (it never ran) and the new one is preparing: the state still shows the crash before
+    # (it once did not, and no new task had crashed 15 s later in CI, under load). A task of
+    # 'exit 3' exits non-zero only; a failure lists the service's tasks.
     crashed = wait_for(lambda: (status := swarm.state(spec.name)).exit_code and status, 60,
                        lambda: f"a crashed task's exit code in the service's state ({_told(swarm, spec.name)})")
     assert crashed.exit_code == 3, crashed

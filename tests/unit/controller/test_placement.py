@@ -87,6 +87,14 @@ HOSTS = {"n1": "h1", "n2": "h2"}
       task("ready", "2026-01-01T00:00:02.25Z", "ready")], 1, [], Status(State.crashed, 7, 1, "h1")),
     ([task("failed", "2026-01-01T00:00:01Z", "shutdown", exit_code=7),
       task("running", "2026-01-01T00:00:02.123456789Z", node="n2")], 1, [], Status(State.up, 7, 1, "h2")),
+    # The controller raised the restart delay of a crash loop: Swarm's update shut down the task waiting
+    # out the old delay (it never ran), and its new one is preparing: still crashed, with the app's code.
+    ([task("failed", "2026-01-01T00:00:01Z", "shutdown", exit_code=3),
+      task("shutdown", "2026-01-01T00:00:02Z", "shutdown"),
+      task("preparing", "2026-01-01T00:00:02.5Z")], 1, [], Status(State.crashed, 3, 1, "h1")),
+    # Stopped: the newest task's own end, not the crash before it.
+    ([task("failed", "2026-01-01T00:00:01Z", "shutdown", exit_code=3),
+      task("shutdown", "2026-01-01T00:00:02Z", "shutdown", exit_code=143)], 0, [], Status(State.down, 143, 1, "h1")),
     ([task("shutdown", desired="shutdown", exit_code=143)], 0, [], Status(State.down, 143, 0, "h1")),
     ([task("complete", desired="shutdown", exit_code=0)], 1, [], Status(State.down, 0, 0, "h1")),
     ([task("rejected", desired="shutdown", err="No such image: x")], 1, [],
