@@ -29,19 +29,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import docker
+from docker.utils import parse_repository_tag
 
 from deisctl.swarm import specs
 
 #: The container label naming the image a task's reference was pinned from.
 IMAGE_LABEL = "com.deis.image"
-
-
-def repository(name: str) -> str:
-    """``name`` without its tag (pure): ``host:5000/deis/controller:v1`` → ``host:5000/deis/controller``."""
-    head, _, last = name.rpartition("/")
-    if ":" in last:
-        last = last.rpartition(":")[0]
-    return f"{head}/{last}" if head else last
 
 
 def reference(api: docker.APIClient, name: str) -> str:
@@ -55,7 +48,7 @@ def reference(api: docker.APIClient, name: str) -> str:
 
 def pinned_reference(name: str, image: Mapping) -> str:
     """The reference of ``name`` given the engine's inspection of it (pure; see the module docstring)."""
-    wanted = repository(name)
+    wanted, _ = parse_repository_tag(name)
     for repo_digest in image.get("RepoDigests") or []:
         found, _, digest = repo_digest.partition("@")
         if digest and (found == wanted or found == f"docker.io/{wanted}" or found == f"docker.io/library/{wanted}"):
@@ -67,9 +60,8 @@ def with_reference(spec: Mapping, ref: str) -> dict:
     """``spec`` running ``ref``, its image's name kept as :data:`IMAGE_LABEL` (pure)."""
     template = dict(spec["TaskTemplate"])
     container = dict(template["ContainerSpec"])
-    name = container.get("Labels", {}).get(IMAGE_LABEL) or container["Image"]
+    container["Labels"] = {**container.get("Labels", {}), IMAGE_LABEL: image_name(spec)}
     container["Image"] = ref
-    container["Labels"] = {**container.get("Labels", {}), IMAGE_LABEL: name}
     template["ContainerSpec"] = container
     return specs.hashed({**spec, "TaskTemplate": template})
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import docker
 import requests
+from docker.utils import parse_repository_tag
 
 from deis import keys
 from deis.errors import ConfigurationError, EtcdUnavailable
@@ -82,7 +83,7 @@ def _has(client: docker.DockerClient, image: str) -> bool:
 
 
 def _pulled(client: docker.DockerClient, image: str, report: Report) -> bool:
-    repository, _, tag = image.rpartition(":")
+    repository, tag = parse_repository_tag(image)
     try:
         client.api.pull(repository, tag)
     except (docker.errors.APIError, requests.RequestException) as exc:

@@ -9,15 +9,10 @@ IMAGE_ID = "sha256:" + "a" * 64
 DIGEST = "sha256:" + "b" * 64
 
 
-@pytest.mark.parametrize(("name", "repository"), [
-    ("deis/controller:v1.13.4", "deis/controller"),
-    ("deis/controller", "deis/controller"),
-    ("registry.example.com:5000/deis/controller:v2", "registry.example.com:5000/deis/controller"),
-    ("registry.example.com:5000/deis/controller", "registry.example.com:5000/deis/controller"),
-    ("busybox:1", "busybox"),
-])
-def test_the_repository_is_the_name_without_its_tag_not_without_a_registry_port(name, repository):
-    assert image_refs.repository(name) == repository
+@pytest.mark.parametrize("name", ["registry.example.com:5000/deis/controller:v2", "deis/controller:v2"])
+def test_a_registry_port_is_not_taken_for_a_tag(name):
+    image = {"Id": IMAGE_ID, "RepoDigests": [f"{name.rpartition(':')[0]}@{DIGEST}"]}
+    assert image_refs.pinned_reference(name, image) == f"{name}@{DIGEST}"
 
 
 def test_a_loaded_image_without_a_registry_digest_is_named_by_its_id():
